@@ -1,0 +1,45 @@
+"""Shared pieces of the domain: the camelCase base model, slugs and the provider enum."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic.alias_generators import to_camel
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9\-_.]{0,62}$"
+
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+"""A lowercase slug: tags of products, models and agents, and environment names."""
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class Provider(enum.StrEnum):
+    """The LLM vendors a model entity can point at."""
+
+    ANTHROPIC = "anthropic"
+    OPENAI = "openai"
+    GOOGLE = "google"
+    COHERE = "cohere"
+    CUSTOM = "custom"
+
+
+class Record(BaseModel):
+    """Base of every shape that crosses a boundary: camelCase on the wire, snake_case in Python.
+
+    Unknown fields are rejected (a typo must not be silently dropped) and instances are frozen.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        use_enum_values=True,
+    )
+
+    def to_wire(self) -> dict[str, object]:
+        """The JSON-ready camelCase dict, with unset optional fields left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,0 +1,42 @@
+"""The overridable sampling settings, shared by models, agents, environments and runtimes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from .common import Record
+
+OVERRIDABLE_FIELDS: tuple[str, ...] = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "stop_sequences",
+    "timeout",
+)
+"""Snake_case names of the settings each override layer may set."""
+
+DEFAULT_TEMPERATURE = 0.7
+
+Temperature = Annotated[float, Field(ge=0, le=2)]
+TopP = Annotated[float, Field(ge=0, le=1)]
+PositiveInt = Annotated[int, Field(gt=0, strict=True)]
+
+
+class ModelConfig(Record):
+    """One override layer: each field it leaves out (None) is inherited from the layer below."""
+
+    temperature: Temperature | None = None
+    max_tokens: PositiveInt | None = None
+    top_p: TopP | None = None
+    stop_sequences: list[str] | None = None
+    timeout: PositiveInt | None = Field(default=None, description="request timeout in ms")
+
+    def set_fields(self) -> dict[str, object]:
+        """The settings this layer sets, by snake_case name."""
+        return {
+            name: getattr(self, name)
+            for name in OVERRIDABLE_FIELDS
+            if getattr(self, name) is not None
+        }

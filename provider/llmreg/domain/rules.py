@@ -1,0 +1,97 @@
+"""Cross-field rules and the translation of pydantic errors into field problems."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+from ..errors import FieldProblem, ValidationFailed
+from .common import SLUG_PATTERN
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class RuleViolation(PydanticCustomError):
+    """Raised inside a validator: a rule that names its own field path (camelCase)."""
+
+    def __new__(cls, path: str, message: str) -> RuleViolation:
+        return super().__new__(
+            cls, "llmreg_rule", "{path}|{message}", {"path": path, "message": message}
+        )
+
+
+def require_unique(values: Iterable[str], path: str, what: str) -> None:
+    dupes = sorted(v for v, n in Counter(values).items() if n > 1)
+    if dupes:
+        raise RuleViolation(path, f"each {what} may appear once; repeated: {', '.join(dupes)}")
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith("function-") or part.endswith("]"):
+            continue  # pydantic's internal loc steps for generics/validators
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == SLUG_PATTERN:
+        return (
+            f"{err['input']!r} is not a valid slug: use 1-63 lowercase letters, digits, '-', '_' "
+            "or '.', starting with a letter or digit"
+        )
+    if kind == "string_pattern_mismatch":
+        return f"{err['input']!r} is not valid: it must be an http(s) URL"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field (check its spelling)"
+    if kind == "enum":
+        return f"{err['input']!r} is not one of: {ctx.get('expected')}"
+    if kind == "too_short" and isinstance(err.get("input"), list):
+        return "needs at least one entry"
+    bounds = {
+        "less_than_equal": "<=",
+        "less_than": "<",
+        "greater_than_equal": ">=",
+        "greater_than": ">",
+    }
+    if kind in bounds:
+        limit = next(iter(ctx.values()))
+        return f"{err['input']!r} is out of range: it must be {bounds[kind]} {limit}"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def problems(error: ValidationError) -> list[FieldProblem]:
+    """One FieldProblem per pydantic error, with camelCase paths and actionable sentences."""
+    out: list[FieldProblem] = []
+    for err in error.errors():
+        if err["type"] == "llmreg_rule":
+            ctx = err.get("ctx") or {}
+            prefix = _path(err["loc"])
+            path = ".".join(p for p in (prefix, str(ctx["path"])) if p)
+            out.append(FieldProblem(path, str(ctx["message"])))
+        else:
+            out.append(FieldProblem(_path(err["loc"]), _message(err)))
+    return out
+
+
+def parse(model: type[M], data: object, what: str) -> M:
+    """Validate ``data`` as ``model``; raise ValidationFailed naming every bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise ValidationFailed(what, problems(e)) from None
