@@ -1,0 +1,58 @@
+# Two entry points for a fresh machine (see README.md): `make demo` and `make test`.
+# Everything they need is installed by the targets below; caches live outside the repo.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export LLMREG_CACHE ?= $(HOME)/.cache/llmreg
+
+# Offline Pulumi engine: no update checks, no plugin downloads, local file backends only.
+export PULUMI_SKIP_UPDATE_CHECK := true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK := true
+
+.PHONY: help venv pulumi postgres lint test demo clean-demo
+
+help:
+	@echo "make demo   - set up everything, run the example stack (pulumi up) on the embedded store"
+	@echo "make test   - set up everything (Pulumi CLI build, PostgreSQL), lint, type-check, run all tests"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@echo "==> Python environment in $(VENV)"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[server,dev]'
+	touch $@
+
+# Prints nothing but progress; the bin dir is cached in $(LLMREG_CACHE)/pulumi.
+pulumi:
+	@scripts/setup-pulumi
+
+postgres:
+	@scripts/setup-postgres
+
+lint: venv
+	@echo "==> ruff and mypy"
+	$(BIN)/ruff check provider tests benchmarks examples
+	$(BIN)/ruff format --check provider tests benchmarks examples
+	$(BIN)/mypy
+
+test: venv
+	@echo "==> Pulumi toolchain"
+	pulumi_bin="$$(scripts/setup-pulumi | tail -n 1)"; \
+	echo "==> PostgreSQL on loopback"; \
+	pg_dsn="$$(scripts/setup-postgres | tail -n 1)"; \
+	$(MAKE) --no-print-directory lint; \
+	echo "==> pytest"; \
+	PATH="$$pulumi_bin:$$PATH" LLMREG_PULUMI_BIN="$$pulumi_bin" LLMREG_TEST_PG_DSN="$$pg_dsn" \
+	  $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+demo: venv
+	@echo "==> Pulumi toolchain"
+	pulumi_bin="$$(scripts/setup-pulumi | tail -n 1)"; \
+	PATH="$$pulumi_bin:$(CURDIR)/$(BIN):$$PATH" examples/pulumi-project/run-demo.sh
