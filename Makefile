@@ -29,7 +29,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[server,dev]'
 	touch $@
 
-# Prints nothing but progress; the bin dir is cached in $(LLMREG_CACHE)/pulumi.
+# Progress goes to stderr; stdout is the bin dir (cached in $(LLMREG_CACHE)/pulumi).
 pulumi:
 	@scripts/setup-pulumi
 
