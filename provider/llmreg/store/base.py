@@ -7,6 +7,7 @@ contract test suite (tests/store/).
 
 from __future__ import annotations
 
+import builtins
 import enum
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -49,7 +50,7 @@ def describe(kind: Kind, product: str, tag: str) -> str:
     return f"{singular} '{tag}'" if kind is Kind.PRODUCT else f"{singular} '{product}/{tag}'"
 
 
-R = TypeVar("R", ProductRecord, LlmModelRecord, AgentRecord)
+R = TypeVar("R", bound=AnyRecord)
 
 
 class Stored(BaseModel, Generic[R]):
@@ -148,7 +149,7 @@ class Store(Protocol):
         kind: Kind | None = None,
         tag: str | None = None,
         limit: int = 100,
-    ) -> list[AuditEntry]:
+    ) -> builtins.list[AuditEntry]:
         """Audit entries, newest first, filtered by any of product/kind/tag."""
         ...
 
@@ -166,4 +167,4 @@ class TokenStore(Protocol):
 
     def verify_token(self, secret: str) -> TokenInfo | None: ...
 
-    def list_tokens(self) -> list[TokenInfo]: ...
+    def list_tokens(self) -> builtins.list[TokenInfo]: ...
