@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from tests.harness.pulumi_engine import WorkspaceFactory
 
 # Registers the fixtures when the root conftest does not (pytest loads a plugin only once).

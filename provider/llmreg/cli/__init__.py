@@ -1,0 +1,5 @@
+"""The ``llmreg`` CLI."""
+
+from .app import app, main
+
+__all__ = ["app", "main"]

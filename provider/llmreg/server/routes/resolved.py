@@ -1,0 +1,136 @@
+"""An agent's resolved configuration in one environment, with its API key still *sealed*.
+
+``GET /v1/products/{product}/agents/{agent}/resolved/{env}`` (read scope) answers::
+
+    {
+      "product": "shop",
+      "env": "prd",
+      "agent": {...AgentRecord wire...},
+      "agentVersion": 3,
+      "model": {...LlmModelRecord wire (every env, sealed keys only)...},
+      "modelVersion": 7,
+      "envConfig": {"slug": "prd", "active": true, "baseUrl": "https://...",   # baseUrl optional
+                    "sealedKey": {"keyId": "...", "ciphertext": "..."},         # absent if no key
+                    "keyFingerprint": "fp1:..."},
+      "resolved": {
+        "provider": "anthropic",
+        "model": "claude-sonnet-4-20250514",
+        "baseUrl": "https://...",                                               # optional
+        "settings": {"temperature": 0.3, "maxTokens": 1000, ...},             # set fields only
+        "provenance": {"temperature": "env", "maxTokens": "agent", ...}       # model|agent|env
+      }
+    }
+
+``settings`` merges model < agent < env (``llmreg.overrides.resolve_layers``); the runtime adds
+its own layer and opens ``envConfig.sealedKey`` with the env's private key (binding
+``product|env|model.tag``). The ``ETag`` is ``"a<agentVersion>.m<modelVersion>"``: it changes
+whenever either record changes, and ``If-None-Match`` with it answers 304 without a body.
+404 when the agent, its model, or an *active* config of the model for ``env`` is missing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+from fastapi.responses import JSONResponse
+
+from ...domain import AgentRecord, LlmModelRecord, ModelConfig, ModelEnvRecord, Record
+from ...errors import NotFound
+from ...overrides import Layer, resolve_layers
+from ...store.base import Kind
+from ..auth import require_read
+from ..deps import Caller, Reg, etag_matches
+
+router = APIRouter(prefix="/v1", tags=["resolved"])
+
+
+class ResolvedSettings(Record):
+    provider: str
+    model: str
+    base_url: str | None = None
+    settings: ModelConfig
+    provenance: dict[str, Layer]
+
+
+class ResolvedAgent(Record):
+    """The answer's shape (documented in OpenAPI; built directly as JSON for speed)."""
+
+    product: str
+    env: str
+    agent: AgentRecord
+    agent_version: int
+    model: LlmModelRecord
+    model_version: int
+    env_config: ModelEnvRecord
+    resolved: ResolvedSettings
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def resolved_etag(agent_version: int, model_version: int) -> str:
+    return f'"a{agent_version}.m{model_version}"'
+
+
+@router.get(
+    "/products/{product}/agents/{agent}/resolved/{env}",
+    response_model=ResolvedAgent,
+    response_model_exclude_none=True,
+    responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+)
+def get_resolved(
+    product: str,
+    agent: str,
+    env: str,
+    reg: Reg,
+    who: Caller,
+    inm: Annotated[str | None, Header(alias="If-None-Match")] = None,
+) -> Response:
+    require_read(who, product)
+    stored_agent = reg.store.get(Kind.AGENT, product, agent)
+    agent_rec = stored_agent.record
+    assert isinstance(agent_rec, AgentRecord)
+    stored_model = reg.store.get(Kind.MODEL, product, agent_rec.model)
+    model_rec = stored_model.record
+    assert isinstance(model_rec, LlmModelRecord)
+    etag = resolved_etag(stored_agent.version, stored_model.version)
+    if etag_matches(inm, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+
+    env_rec = model_rec.env(env)
+    if env_rec is None or not env_rec.active:
+        active = [e.slug for e in model_rec.envs if e.active]
+        raise NotFound(
+            f"model '{product}/{model_rec.tag}' (of agent '{product}/{agent}') has no active "
+            f"configuration for environment '{env}' (it has: {', '.join(active) or 'none'})"
+        )
+    layers: list[tuple[Layer, ModelConfig]] = [
+        (Layer.MODEL, model_rec.settings()),
+        (Layer.AGENT, agent_rec.overrides),
+    ]
+    agent_env = agent_rec.env(env)
+    if agent_env is not None:
+        layers.append((Layer.ENV, agent_env.overrides))
+    merged = resolve_layers(layers)
+    resolved: dict[str, Any] = {
+        "provider": str(model_rec.provider),
+        "model": model_rec.model,
+        "settings": merged.settings.to_wire(),
+        "provenance": {_camel(k): v.value for k, v in merged.provenance.items()},
+    }
+    if env_rec.base_url is not None:
+        resolved["baseUrl"] = env_rec.base_url
+    body = {
+        "product": product,
+        "env": env,
+        "agent": agent_rec.to_wire(),
+        "agentVersion": stored_agent.version,
+        "model": model_rec.to_wire(),
+        "modelVersion": stored_model.version,
+        "envConfig": env_rec.to_wire(),
+        "resolved": resolved,
+    }
+    return JSONResponse(body, headers={"ETag": etag})

@@ -1,0 +1,92 @@
+"""A stack exercising every resource; its variations come from stack config."""
+
+import pulumi
+
+import llmreg
+
+cfg = pulumi.Config()
+adopt = cfg.get_bool("adopt") or False
+
+shop = llmreg.Product(
+    "shop",
+    tag="shop",
+    name=cfg.get("productName") or "Shop",
+    envs=["dev", "stg", "prd"],
+    key_rotations={"prd": cfg.get_int("prdRotation") or 0},
+    adopt=adopt,
+)
+
+description = cfg.get("modelDescription")
+sonnet = llmreg.LlmModel(
+    "sonnet",
+    product=shop.tag,
+    tag=cfg.get("sonnetTag") or "sonnet",
+    name="Claude Sonnet",
+    provider="anthropic",
+    model="claude-sonnet-4-20250514",
+    temperature=cfg.get_float("temperature") or 0.7,
+    max_tokens=4096,
+    **({"description": description} if description else {}),
+    envs=[
+        llmreg.ModelEnvArgs(slug="dev", api_key=cfg.require_secret("devKey")),
+        llmreg.ModelEnvArgs(
+            slug="prd",
+            api_key=cfg.require_secret("prdKey"),
+            base_url="https://llm-gw.internal/anthropic",
+        ),
+    ],
+    adopt=adopt,
+)
+
+local = llmreg.LlmModel(
+    "local",
+    product=shop.tag,
+    tag="local",
+    name="Local Llama",
+    provider="custom",
+    model="llama-3.1-70b",
+    temperature=0.2,
+    envs=[
+        llmreg.ModelEnvArgs(slug="dev", base_url="http://llama.dev.internal/v1"),
+        llmreg.ModelEnvArgs(slug="prd", base_url="http://llama.prd.internal/v1", active=False),
+    ],
+)
+
+support = llmreg.Agent(
+    "support",
+    product=shop.tag,
+    tag="support",
+    name="Customer Support",
+    model=sonnet,
+    system_prompt="You help customers.",
+    tools=[
+        llmreg.ToolArgs(
+            name="lookup_order",
+            description="Find an order",
+            parameters={
+                "type": "object",
+                "properties": {"id": {"type": "string"}},
+                "required": ["id"],
+            },
+        )
+    ],
+    model_config=llmreg.ModelConfigArgs(max_tokens=2000),
+    envs=[llmreg.AgentEnvArgs(slug="dev", model_config=llmreg.ModelConfigArgs(temperature=0.3))],
+    adopt=adopt,
+)
+
+summarizer = llmreg.Agent(
+    "summarizer",
+    product=shop.tag,
+    tag="summarizer",
+    name="Summarizer",
+    model="local",  # a tag string: resolved from the registry
+    model_config=llmreg.ModelConfigArgs(stop_sequences=["END"]),
+    opts=pulumi.ResourceOptions(depends_on=[local]),
+)
+
+pulumi.export("support_resolved", support.resolved)
+pulumi.export("summarizer_resolved", summarizer.resolved)
+pulumi.export("private_keys", shop.privateKeys)
+pulumi.export("key_ids", shop.keyIds)
+pulumi.export("fingerprints", sonnet.keyFingerprints)

@@ -1,0 +1,162 @@
+"""llmreg.resolve against the real embedded SQLite store, seeded with Store.put."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llmreg.domain import AgentRecord, LlmModelRecord, ProductRecord
+from llmreg.errors import NotFound, SealingError, ValidationFailed
+from llmreg.runtime import clear_cache, resolve, resolve_model
+from llmreg.sealing import PrivateKey, fingerprint, seal
+from llmreg.store.sql import SqlStore
+
+ACTOR = "test:runtime"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStore]:
+    clear_cache()
+    s = SqlStore(f"sqlite:///{tmp_path / 'r.db'}")
+    yield s
+    s.close()
+
+
+def _model(keys: dict[str, PrivateKey], plain: dict[str, str], **extra: object) -> LlmModelRecord:
+    envs = []
+    for slug, pk in keys.items():
+        sealed = seal(plain[slug], pk.public_key, product="shop", env=slug, model_tag="sonnet")
+        envs.append(
+            {"slug": slug, "sealedKey": sealed.to_wire(), "keyFingerprint": fingerprint(sealed)}
+        )
+    data = {
+        "product": "shop",
+        "tag": "sonnet",
+        "name": "Sonnet",
+        "provider": "anthropic",
+        "model": "claude-sonnet-4",
+        "temperature": 0.7,
+        "maxTokens": 4096,
+        "stopSequences": ["END"],
+        "envs": envs,
+        **extra,
+    }
+    return LlmModelRecord.model_validate(data)
+
+
+@pytest.fixture
+def seeded(store: SqlStore) -> dict[str, object]:
+    keys = {"dev": PrivateKey.generate(), "prd": PrivateKey.generate()}
+    plain = {s: "sk-" + secrets.token_hex(12) for s in keys}
+    product = ProductRecord.model_validate(
+        {
+            "tag": "shop",
+            "name": "Shop",
+            "envs": [
+                {"slug": s, "keyId": k.key_id, "publicKey": k.public_key.text}
+                for s, k in keys.items()
+            ],
+        }
+    )
+    store.put(product, expected_version=0, actor=ACTOR)
+    store.put(_model(keys, plain), expected_version=0, actor=ACTOR)
+    agent = AgentRecord.model_validate(
+        {
+            "product": "shop",
+            "tag": "support",
+            "name": "Support",
+            "model": "sonnet",
+            "modelConfig": {"temperature": 0.5},
+            "envs": [{"slug": "prd", "modelConfig": {"temperature": 0.3, "stopSequences": ["X"]}}],
+        }
+    )
+    store.put(agent, expected_version=0, actor=ACTOR)
+    return {"keys": keys, "plain": plain}
+
+
+def test_four_layers(store: SqlStore, seeded: dict[str, object]) -> None:
+    keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
+    plain: dict[str, str] = seeded["plain"]  # type: ignore[assignment]
+    cfg = resolve("shop", "dev", "support", private_key=keys["dev"], store=store)
+    assert cfg.temperature == 0.5 and cfg.provenance["temperature"] == "agent"
+    assert cfg.max_tokens == 4096 and cfg.provenance["max_tokens"] == "model"
+    assert cfg.stop_sequences == ("END",)
+    assert cfg.api_key == plain["dev"]
+    assert plain["dev"] not in repr(cfg) and plain["dev"] not in str(cfg)
+    assert plain["dev"] not in json.dumps(cfg.to_dict())
+    assert json.loads(json.dumps(cfg.to_dict(include_key=True)))["apiKey"] == plain["dev"]
+
+    prd = resolve(
+        "shop",
+        "prd",
+        "support",
+        {"temperature": 0.2},
+        private_key=keys["prd"].reveal(),
+        store=store,
+    )
+    assert prd.temperature == 0.2 and prd.provenance["temperature"] == "runtime"
+    assert prd.stop_sequences == ("X",) and prd.provenance["stop_sequences"] == "env"
+    assert prd.api_key == plain["prd"]
+
+    m = resolve_model("shop", "prd", "sonnet", private_key=keys["prd"], store=store)
+    assert m.temperature == 0.7 and m.agent is None
+
+
+def test_errors(store: SqlStore, seeded: dict[str, object]) -> None:
+    keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
+    with pytest.raises(SealingError, match="environment 'prd'"):
+        resolve("shop", "prd", "support", private_key=keys["dev"], store=store)
+    with pytest.raises(NotFound, match="nope"):
+        resolve("shop", "prd", "nope", private_key=keys["prd"], store=store)
+    with pytest.raises(NotFound, match="dev, prd"):
+        resolve("shop", "stg", "support", private_key=keys["prd"], store=store)
+    with pytest.raises(ValidationFailed, match="temperature"):
+        resolve("shop", "prd", "support", {"temperature": 9}, private_key=keys["prd"], store=store)
+
+
+def test_rotation_and_cache(store: SqlStore, seeded: dict[str, object]) -> None:
+    keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
+    old = keys["prd"]
+    new = PrivateKey.generate()
+    both = [new, old]
+    assert resolve("shop", "prd", "support", private_key=both, store=store, ttl=0).api_key
+    # re-seal to the new key only
+    current = store.get(Kind.MODEL, "shop", "sonnet")
+    rec = _model({"dev": keys["dev"], "prd": new}, {"dev": "a", "prd": "rotated"})
+    store.put(rec, expected_version=current.version, actor=ACTOR)
+    # within TTL: the cached copy is still served
+    cached = resolve("shop", "prd", "support", private_key=both, store=store, ttl=60)
+    assert cached.api_key != "rotated"
+    # after TTL (ttl=0): revalidated by record versions
+    assert (
+        resolve("shop", "prd", "support", private_key=both, store=store, ttl=0).api_key == "rotated"
+    )
+    assert (
+        resolve("shop", "prd", "support", private_key=new, store=store, ttl=0).api_key == "rotated"
+    )
+    with pytest.raises(SealingError):
+        resolve("shop", "prd", "support", private_key=old, store=store, ttl=0)
+
+
+from llmreg.store.base import Kind  # noqa: E402
+
+
+def test_key_not_in_repr_logs_or_pickle(
+    store: SqlStore, seeded: dict[str, object], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import pickle
+
+    keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
+    plain: dict[str, str] = seeded["plain"]  # type: ignore[assignment]
+    cfg = resolve("shop", "prd", "support", private_key=keys["prd"], store=store)
+    logging.getLogger("t").warning("cfg %s %r", cfg, cfg)
+    assert plain["prd"] not in caplog.text
+    with pytest.raises(TypeError):
+        pickle.dumps(cfg)
+    with pytest.raises(ValidationFailed, match=r"overrides\.temperature"):
+        resolve("shop", "prd", "support", {"temperature": 3}, private_key=keys["prd"], store=store)
