@@ -3,8 +3,10 @@
 Public API:
 
 - Pulumi resources: :class:`Product`, :class:`LlmModel`, :class:`Agent` and their argument
-  classes :class:`ModelEnvArgs`, :class:`ModelConfigArgs`, :class:`AgentEnvArgs`, :class:`ToolArgs`.
-- The agent runtime: :func:`resolve`, :func:`resolve_model` and their result :class:`ResolvedConfig`.
+  classes :class:`ModelEnvArgs`, :class:`ModelConfigArgs`, :class:`AgentEnvArgs`,
+  :class:`ToolArgs`.
+- The agent runtime: :func:`resolve`, :func:`resolve_model` and their result
+  :class:`ResolvedConfig`.
 - The store: :func:`open_store`; errors in :mod:`llmreg.errors`.
 
 Names are loaded on first use, so that a runtime that only resolves configurations does not
@@ -45,7 +47,19 @@ _EXPORTS = {
     "open_store": ".store",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Agent",
+    "AgentEnvArgs",
+    "LlmModel",
+    "ModelConfigArgs",
+    "ModelEnvArgs",
+    "Product",
+    "ResolvedConfig",
+    "ToolArgs",
+    "open_store",
+    "resolve",
+    "resolve_model",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -23,7 +23,12 @@ def model(**changes: Any) -> dict[str, Any]:
 
 
 def agent(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"product": "shop", "tag": "support", "name": "Support", "model": "claude"}
+    base: dict[str, Any] = {
+        "product": "shop",
+        "tag": "support",
+        "name": "Support",
+        "model": "claude",
+    }
     return {**base, **changes}
 
 
@@ -118,7 +123,9 @@ def test_messages_say_what_to_do() -> None:
 
 def test_product_env_slugs_unique() -> None:
     env = {"slug": "dev", "keyId": "k", "publicKey": "p"}
-    assert "envs" in failure_paths(ProductRecord, {"tag": "shop", "name": "Shop", "envs": [env, env]})
+    assert "envs" in failure_paths(
+        ProductRecord, {"tag": "shop", "name": "Shop", "envs": [env, env]}
+    )
 
 
 def test_wire_shape_is_camel_case() -> None:

@@ -21,7 +21,10 @@ configs = st.builds(
 
 
 def test_design_example() -> None:
-    layers = [(layer, ModelConfig(temperature=t)) for layer, t in zip(LAYERS, [0.7, 0.5, 0.3, 0.2])]
+    temperatures = [0.7, 0.5, 0.3, 0.2]
+    layers = [
+        (layer, ModelConfig(temperature=t)) for layer, t in zip(LAYERS, temperatures, strict=True)
+    ]
     resolved = resolve_layers(layers)
     assert resolved.settings.temperature == 0.2
     assert resolved.provenance == {"temperature": Layer.RUNTIME}
@@ -40,17 +43,22 @@ def test_stop_sequences_are_replaced_whole_not_appended() -> None:
 
 def test_empty_stop_sequences_override_is_kept() -> None:
     resolved = resolve_layers(
-        [(Layer.MODEL, ModelConfig(stop_sequences=["a"])), (Layer.AGENT, ModelConfig(stop_sequences=[]))]
+        [
+            (Layer.MODEL, ModelConfig(stop_sequences=["a"])),
+            (Layer.AGENT, ModelConfig(stop_sequences=[])),
+        ]
     )
     assert resolved.settings.stop_sequences == []
 
 
 @given(st.lists(configs, min_size=1, max_size=4))
 def test_highest_layer_that_sets_a_field_wins(stack: list[ModelConfig]) -> None:
-    layers = list(zip(LAYERS, stack))
+    layers = list(zip(LAYERS, stack, strict=False))
     resolved = resolve_layers(layers)
     for name in OVERRIDABLE_FIELDS:
-        setters = [(layer, getattr(cfg, name)) for layer, cfg in layers if getattr(cfg, name) is not None]
+        setters = [
+            (layer, getattr(cfg, name)) for layer, cfg in layers if getattr(cfg, name) is not None
+        ]
         if setters:
             layer, value = setters[-1]
             assert getattr(resolved.settings, name) == value
@@ -63,11 +71,15 @@ def test_highest_layer_that_sets_a_field_wins(stack: list[ModelConfig]) -> None:
 @given(configs, configs)
 def test_a_layer_that_sets_nothing_changes_nothing(below: ModelConfig, above: ModelConfig) -> None:
     base = resolve_layers([(Layer.MODEL, below), (Layer.AGENT, above)])
-    with_empty = resolve_layers([(Layer.MODEL, below), (Layer.AGENT, above), (Layer.ENV, ModelConfig())])
+    with_empty = resolve_layers(
+        [(Layer.MODEL, below), (Layer.AGENT, above), (Layer.ENV, ModelConfig())]
+    )
     assert base == with_empty
 
 
 @given(configs)
 def test_provenance_lists_fields_in_canonical_order(cfg: ModelConfig) -> None:
     resolved = resolve_layers([(Layer.AGENT, cfg)])
-    assert list(resolved.provenance) == [n for n in OVERRIDABLE_FIELDS if getattr(cfg, n) is not None]
+    assert list(resolved.provenance) == [
+        n for n in OVERRIDABLE_FIELDS if getattr(cfg, n) is not None
+    ]

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .common import NonEmpty, Record, Slug
 from .model_config import ModelConfig
-from .rules import RuleViolation, require_unique
+from .rules import require_unique
 
 TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 

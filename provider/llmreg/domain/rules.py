@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
-
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
 from ..errors import FieldProblem, ValidationFailed
 from .common import SLUG_PATTERN
-
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -9,7 +9,7 @@ from ..errors import LlmregError
 from .base import Store
 
 URL_ENV = "LLMREG_URL"
-TOKEN_ENV = "LLMREG_TOKEN"
+TOKEN_ENV = "LLMREG_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 HOME_ENV = "LLMREG_HOME"
 
 
