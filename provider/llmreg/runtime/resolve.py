@@ -1,4 +1,9 @@
-"""``llmreg.resolve``: read an agent and its model, merge the four override layers, open the key."""
+"""``llmreg.resolve``: read an agent and its model, merge the four override layers, open the key.
+
+Records are cached per (store, product, env, agent or model) for ``ttl`` seconds; after that
+they are revalidated: over HTTP with the resolved endpoint's ETag (``If-None-Match``, a 304
+costs no body and no parsing), on a SQL store by comparing record versions.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,12 @@ from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
 from ..errors import FieldProblem, NotFound, ValidationFailed
 from ..overrides import Layer, resolve_layers
 from ..sealing import PrivateKey, open_sealed
-from ..store.base import Kind, Store
+from ..store.base import Kind, ResolvedSource, Store
 from ..store.url import open_store
 from .result import ApiKey, ResolvedConfig
 
 PrivateKeys = str | PrivateKey | Sequence[str | PrivateKey]
+Overrides = Mapping[str, Any] | ModelConfig | None
 
 DEFAULT_TTL = 5.0
 
@@ -27,12 +33,13 @@ _lock = threading.Lock()
 @dataclass
 class _Entry:
     fetched_at: float
-    versions: tuple[int, ...]
+    validator: str  # the resolved endpoint's ETag, or the record versions
     agent: AgentRecord | None
     model: LlmModelRecord
 
 
-_cache: dict[tuple[int, str, str, str], _Entry] = {}
+_CacheKey = tuple[int, str, str, str, str]
+_cache: dict[_CacheKey, _Entry] = {}
 
 
 def _store_for(store: Store | None, url: str | None, token: str | None) -> Store:
@@ -52,7 +59,7 @@ def _keys(private_key: PrivateKeys | None) -> list[PrivateKey]:
     return [k if isinstance(k, PrivateKey) else PrivateKey(k) for k in items]
 
 
-def _runtime_layer(overrides: Mapping[str, Any] | ModelConfig | None) -> ModelConfig:
+def _runtime_layer(overrides: Overrides) -> ModelConfig:
     if overrides is None:
         return ModelConfig()
     if isinstance(overrides, ModelConfig):
@@ -64,32 +71,52 @@ def _runtime_layer(overrides: Mapping[str, Any] | ModelConfig | None) -> ModelCo
         raise ValidationFailed("runtime overrides", named) from None
 
 
+def _load(
+    st: Store, product: str, env: str, agent: str | None, model: str | None, known: str | None
+) -> tuple[str, AgentRecord | None, LlmModelRecord] | None:
+    """Fetch the records; None when they still match the validator ``known``."""
+    if agent is not None and isinstance(st, ResolvedSource):
+        payload, etag = st.get_resolved(product, agent, env, known)
+        if payload is None:
+            return None
+        return (
+            etag,
+            AgentRecord.model_validate(payload["agent"]),
+            LlmModelRecord.model_validate(payload["model"]),
+        )
+    agent_rec: AgentRecord | None = None
+    validator = ""
+    if agent is not None:
+        stored_agent = st.get(Kind.AGENT, product, agent)
+        assert isinstance(stored_agent.record, AgentRecord)
+        agent_rec = stored_agent.record
+        model = agent_rec.model
+        validator = f"a{stored_agent.version}."
+    assert model is not None
+    stored_model = st.get(Kind.MODEL, product, model)
+    assert isinstance(stored_model.record, LlmModelRecord)
+    validator += f"m{stored_model.version}"
+    if validator == known:
+        return None
+    return validator, agent_rec, stored_model.record
+
+
 def _fetch(
-    st: Store, product: str, agent: str | None, model: str | None, ttl: float
+    st: Store, product: str, env: str, agent: str | None, model: str | None, ttl: float
 ) -> tuple[AgentRecord | None, LlmModelRecord]:
-    ck = (id(st), product, agent or "", model or "")
+    key: _CacheKey = (id(st), product, env, agent or "", model or "")
     now = time.monotonic()
-    entry = _cache.get(ck)
+    entry = _cache.get(key)
     if entry is not None and now - entry.fetched_at < ttl:
         return entry.agent, entry.model
-    agent_rec: AgentRecord | None = None
-    if agent is not None:
-        a = st.get(Kind.AGENT, product, agent)
-        assert isinstance(a.record, AgentRecord)
-        agent_rec = a.record
-        model = agent_rec.model
-        versions: tuple[int, ...] = (a.version,)
-    else:
-        versions = ()
-    assert model is not None
-    m = st.get(Kind.MODEL, product, model)
-    assert isinstance(m.record, LlmModelRecord)
-    versions += (m.version,)
-    if entry is not None and entry.versions == versions:
+    fresh = _load(st, product, env, agent, model, entry.validator if entry else None)
+    if fresh is None:
+        assert entry is not None
         entry.fetched_at = now  # revalidated: unchanged
         return entry.agent, entry.model
-    _cache[ck] = _Entry(now, versions, agent_rec, m.record)
-    return agent_rec, m.record
+    validator, agent_rec, model_rec = fresh
+    _cache[key] = _Entry(now, validator, agent_rec, model_rec)
+    return agent_rec, model_rec
 
 
 def _build(
@@ -97,10 +124,9 @@ def _build(
     env: str,
     agent: AgentRecord | None,
     model: LlmModelRecord,
-    overrides: Mapping[str, Any] | ModelConfig | None,
+    runtime: ModelConfig,
     private_key: PrivateKeys | None,
 ) -> ResolvedConfig:
-    runtime = _runtime_layer(overrides)
     menv = model.env(env)
     if menv is None or not menv.active:
         active = [e.slug for e in model.envs if e.active]
@@ -118,9 +144,10 @@ def _build(
     merged = resolve_layers(layers)
     key: ApiKey | None = None
     if menv.sealed_key is not None:
-        keys = _keys(private_key)
         key = ApiKey(
-            open_sealed(menv.sealed_key, keys, product=product, env=env, model_tag=model.tag)
+            open_sealed(
+                menv.sealed_key, _keys(private_key), product=product, env=env, model_tag=model.tag
+            )
         )
     s = merged.settings
     return ResolvedConfig(
@@ -142,11 +169,30 @@ def _build(
     )
 
 
+def _resolve(
+    product: str,
+    env: str,
+    *,
+    agent: str | None,
+    model: str | None,
+    overrides: Overrides,
+    private_key: PrivateKeys | None,
+    store: Store | None,
+    url: str | None,
+    token: str | None,
+    ttl: float,
+) -> ResolvedConfig:
+    runtime = _runtime_layer(overrides)  # validate before any I/O
+    st = _store_for(store, url, token)
+    agent_rec, model_rec = _fetch(st, product, env, agent, model, ttl)
+    return _build(product, env, agent_rec, model_rec, runtime, private_key)
+
+
 def resolve(
     product: str,
     env: str,
     agent: str,
-    overrides: Mapping[str, Any] | ModelConfig | None = None,
+    overrides: Overrides = None,
     private_key: PrivateKeys | None = None,
     *,
     store: Store | None = None,
@@ -157,19 +203,21 @@ def resolve(
     """Effective config of ``agent`` in ``env``: model < agent < env < runtime (``overrides``).
 
     ``private_key``: the env's private key text, a :class:`PrivateKey`, or a list (current and
-    previous key during a rotation). Records are cached for ``ttl`` seconds, then revalidated.
+    previous key during a rotation). The store is ``store``, else the one ``url``/``token``
+    name, else the configured one (``LLMREG_URL``/``LLMREG_TOKEN``, else the embedded file).
+    Records are cached for ``ttl`` seconds, then revalidated.
     """
-    runtime = _runtime_layer(overrides)  # validate before any I/O
-    st = _store_for(store, url, token)
-    agent_rec, model_rec = _fetch(st, product, agent, None, ttl)
-    return _build(product, env, agent_rec, model_rec, runtime, private_key)
+    return _resolve(
+        product, env, agent=agent, model=None, overrides=overrides, private_key=private_key,
+        store=store, url=url, token=token, ttl=ttl,
+    )  # fmt: skip
 
 
 def resolve_model(
     product: str,
     env: str,
     model: str,
-    overrides: Mapping[str, Any] | ModelConfig | None = None,
+    overrides: Overrides = None,
     private_key: PrivateKeys | None = None,
     *,
     store: Store | None = None,
@@ -177,15 +225,16 @@ def resolve_model(
     token: str | None = None,
     ttl: float = DEFAULT_TTL,
 ) -> ResolvedConfig:
-    """Like :func:`resolve` for a model without an agent (layers: model < runtime)."""
-    runtime = _runtime_layer(overrides)
-    st = _store_for(store, url, token)
-    _, model_rec = _fetch(st, product, None, model, ttl)
-    return _build(product, env, None, model_rec, runtime, private_key)
+    """Like :func:`resolve` for code that uses a model without an agent (model < runtime)."""
+    return _resolve(
+        product, env, agent=None, model=model, overrides=overrides, private_key=private_key,
+        store=store, url=url, token=token, ttl=ttl,
+    )  # fmt: skip
 
 
 def clear_cache() -> None:
+    """Forget every cached record (the next resolve reads the store)."""
     _cache.clear()
 
 
-__all__ = ["PrivateKeys", "ValidationFailed", "clear_cache", "resolve", "resolve_model"]
+__all__ = ["DEFAULT_TTL", "PrivateKeys", "clear_cache", "resolve", "resolve_model"]

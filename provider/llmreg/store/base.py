@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import enum
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -168,3 +168,17 @@ class TokenStore(Protocol):
     def verify_token(self, secret: str) -> TokenInfo | None: ...
 
     def list_tokens(self) -> builtins.list[TokenInfo]: ...
+
+
+@runtime_checkable
+class ResolvedSource(Protocol):
+    """A store that resolves an agent server-side and revalidates with an ETag (the HTTP store).
+
+    The payload's shape is documented in ``llmreg.server.routes.resolved``.
+    """
+
+    def get_resolved(
+        self, product: str, agent: str, env: str, etag: str | None = None
+    ) -> tuple[dict[str, Any] | None, str]:
+        """``(payload, etag)``; ``(None, etag)`` when ``etag`` still matches (HTTP 304)."""
+        ...

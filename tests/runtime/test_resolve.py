@@ -1,4 +1,5 @@
-"""llmreg.resolve against the real embedded SQLite store, seeded with Store.put."""
+"""llmreg.resolve through the embedded SQLite store and through the HTTP store talking to a real
+``llmreg serve`` on loopback; each store is seeded with ``Store.put``."""
 
 from __future__ import annotations
 
@@ -13,17 +14,29 @@ from llmreg.domain import AgentRecord, LlmModelRecord, ProductRecord
 from llmreg.errors import NotFound, SealingError, ValidationFailed
 from llmreg.runtime import clear_cache, resolve, resolve_model
 from llmreg.sealing import PrivateKey, fingerprint, seal
+from llmreg.store.base import Kind, Store
+from llmreg.store.http import HttpStore
 from llmreg.store.sql import SqlStore
+from tests.harness.registry import RegistryServer, running_registry
 
 ACTOR = "test:runtime"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
+@pytest.fixture(params=["sqlite", "http"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     clear_cache()
-    s = SqlStore(f"sqlite:///{tmp_path / 'r.db'}")
-    yield s
-    s.close()
+    db_url = f"sqlite:///{tmp_path / 'r.db'}"
+    if request.param == "sqlite":
+        s: Store = SqlStore(db_url)
+        yield s
+        s.close()
+        return
+    with (
+        running_registry(tmp_path, db_url) as server,
+        HttpStore(server.url, server.admin_token) as http,
+    ):
+        request.node.registry = server
+        yield http
 
 
 def _model(keys: dict[str, PrivateKey], plain: dict[str, str], **extra: object) -> LlmModelRecord:
@@ -49,7 +62,7 @@ def _model(keys: dict[str, PrivateKey], plain: dict[str, str], **extra: object) 
 
 
 @pytest.fixture
-def seeded(store: SqlStore) -> dict[str, object]:
+def seeded(store: Store) -> dict[str, object]:
     keys = {"dev": PrivateKey.generate(), "prd": PrivateKey.generate()}
     plain = {s: "sk-" + secrets.token_hex(12) for s in keys}
     product = ProductRecord.model_validate(
@@ -78,7 +91,7 @@ def seeded(store: SqlStore) -> dict[str, object]:
     return {"keys": keys, "plain": plain}
 
 
-def test_four_layers(store: SqlStore, seeded: dict[str, object]) -> None:
+def test_four_layers(store: Store, seeded: dict[str, object]) -> None:
     keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
     plain: dict[str, str] = seeded["plain"]  # type: ignore[assignment]
     cfg = resolve("shop", "dev", "support", private_key=keys["dev"], store=store)
@@ -106,7 +119,7 @@ def test_four_layers(store: SqlStore, seeded: dict[str, object]) -> None:
     assert m.temperature == 0.7 and m.agent is None
 
 
-def test_errors(store: SqlStore, seeded: dict[str, object]) -> None:
+def test_errors(store: Store, seeded: dict[str, object]) -> None:
     keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
     with pytest.raises(SealingError, match="environment 'prd'"):
         resolve("shop", "prd", "support", private_key=keys["dev"], store=store)
@@ -118,7 +131,7 @@ def test_errors(store: SqlStore, seeded: dict[str, object]) -> None:
         resolve("shop", "prd", "support", {"temperature": 9}, private_key=keys["prd"], store=store)
 
 
-def test_rotation_and_cache(store: SqlStore, seeded: dict[str, object]) -> None:
+def test_rotation_and_cache(store: Store, seeded: dict[str, object]) -> None:
     keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
     old = keys["prd"]
     new = PrivateKey.generate()
@@ -142,11 +155,8 @@ def test_rotation_and_cache(store: SqlStore, seeded: dict[str, object]) -> None:
         resolve("shop", "prd", "support", private_key=old, store=store, ttl=0)
 
 
-from llmreg.store.base import Kind  # noqa: E402
-
-
 def test_key_not_in_repr_logs_or_pickle(
-    store: SqlStore, seeded: dict[str, object], caplog: pytest.LogCaptureFixture
+    store: Store, seeded: dict[str, object], caplog: pytest.LogCaptureFixture
 ) -> None:
     import logging
     import pickle
@@ -160,3 +170,74 @@ def test_key_not_in_repr_logs_or_pickle(
         pickle.dumps(cfg)
     with pytest.raises(ValidationFailed, match=r"overrides\.temperature"):
         resolve("shop", "prd", "support", {"temperature": 3}, private_key=keys["prd"], store=store)
+
+
+def test_custom_model_without_key_resolves_with_no_key(store: Store) -> None:
+    product = ProductRecord.model_validate(
+        {"tag": "lab", "name": "Lab", "envs": [_product_env("dev")]}
+    )
+    store.put(product, expected_version=0, actor=ACTOR)
+    model = LlmModelRecord.model_validate(
+        {
+            "product": "lab",
+            "tag": "local",
+            "name": "Local",
+            "provider": "custom",
+            "model": "llama-3-8b",
+            "envs": [{"slug": "dev", "baseUrl": "http://127.0.0.1:9/v1"}],
+        }
+    )
+    store.put(model, expected_version=0, actor=ACTOR)
+    agent = AgentRecord.model_validate(
+        {"product": "lab", "tag": "bot", "name": "Bot", "model": "local"}
+    )
+    store.put(agent, expected_version=0, actor=ACTOR)
+    cfg = resolve("lab", "dev", "bot", store=store)
+    assert cfg.api_key is None and cfg.to_dict()["hasKey"] is False
+    assert cfg.provider == "custom" and cfg.base_url == "http://127.0.0.1:9/v1"
+    assert cfg.temperature == 0.7 and cfg.provenance["temperature"] == "model"
+
+
+def _product_env(slug: str) -> dict[str, str]:
+    key = PrivateKey.generate()
+    return {"slug": slug, "keyId": key.key_id, "publicKey": key.public_key.text}
+
+
+def _resolved_statuses(server: RegistryServer) -> list[int]:
+    lines = [json.loads(line) for line in server.log_text().splitlines() if line.startswith("{")]
+    return [
+        line["status"]
+        for line in lines
+        if line.get("event") == "request" and "/resolved/" in line.get("path", "")
+    ]
+
+
+@pytest.mark.parametrize("store", ["http"], indirect=True)
+def test_http_revalidates_with_etag(
+    request: pytest.FixtureRequest, store: Store, seeded: dict[str, object]
+) -> None:
+    """Over HTTP the runtime asks the resolved endpoint once, then revalidates with
+    If-None-Match: an unchanged agent is a 304, an update is a fresh 200."""
+    server: RegistryServer = request.node.registry
+    keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
+    first = resolve("shop", "prd", "support", private_key=keys["prd"], store=store, ttl=0)
+    again = resolve("shop", "prd", "support", private_key=keys["prd"], store=store, ttl=0)
+    assert again == first
+    current = store.get(Kind.AGENT, "shop", "support")
+    changed = current.record.model_copy(update={"system_prompt": "Be brief."})
+    store.put(changed, expected_version=current.version, actor=ACTOR)
+    fresh = resolve("shop", "prd", "support", private_key=keys["prd"], store=store, ttl=0)
+    assert fresh.system_prompt == "Be brief."
+    cached = resolve("shop", "prd", "support", private_key=keys["prd"], store=store, ttl=60)
+    assert cached.system_prompt == "Be brief."
+    _wait_for_log(server, 3)
+    assert _resolved_statuses(server) == [200, 304, 200]
+
+
+def _wait_for_log(server: RegistryServer, count: int) -> None:
+    """The access log line is written after the response is sent; give it a moment."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(_resolved_statuses(server)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
