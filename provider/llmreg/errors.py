@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 class LlmregError(Exception):
-    """Base class of every error llmreg raises on purpose."""
+    """Base class of every error llmreg raises on purpose.
+
+    ``status`` and ``code`` are the error's HTTP status and stable code in the registry API:
+    the server answers with them and the HTTP store raises the class that ``code`` names
+    (:func:`error_for_code`), so the mapping is written once, here.
+    """
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,9 @@ class FieldProblem:
 class ValidationFailed(LlmregError, ValueError):
     """Input that breaks a rule of the domain; carries one problem per bad field."""
 
+    status = 400
+    code = "validation_failed"
+
     def __init__(self, what: str, problems: list[FieldProblem]) -> None:
         self.what = what
         self.problems = problems
@@ -33,26 +45,62 @@ class ValidationFailed(LlmregError, ValueError):
 class NotFound(LlmregError, LookupError):
     """The record does not exist."""
 
+    status = 404
+    code = "not_found"
+
 
 class AlreadyExists(LlmregError):
     """A create found a record that is already there (and different)."""
+
+    status = 409
+    code = "already_exists"
 
 
 class Conflict(LlmregError):
     """An optimistic-concurrency check failed: the record changed since it was read."""
 
+    status = 409
+    code = "conflict"
+
 
 class Unauthorized(LlmregError):
     """The registry refused the request's credentials (missing or unknown token)."""
+
+    status = 401
+    code = "unauthorized"
 
 
 class Forbidden(LlmregError):
     """The token is valid but may not do this (wrong product or read-only)."""
 
+    status = 403
+    code = "forbidden"
+
 
 class StoreUnavailable(LlmregError):
     """The registry could not be reached within the retry budget."""
 
+    status = 503
+    code = "unavailable"
+
 
 class SealingError(LlmregError):
     """A sealed API key could not be opened: wrong environment key, moved or tampered."""
+
+
+_BY_CODE: dict[str, type[LlmregError]] = {
+    cls.code: cls
+    for cls in (ValidationFailed, NotFound, AlreadyExists, Conflict, Unauthorized, Forbidden)
+}
+_BY_STATUS: dict[int, type[LlmregError]] = {
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    412: Conflict,  # a stale If-Match ("precondition_failed")
+}
+
+
+def error_for(status: int, code: str | None) -> type[LlmregError]:
+    """The error class an API error answer stands for (by its code, else by its status)."""
+    return _BY_CODE.get(code or "") or _BY_STATUS.get(status) or StoreUnavailable

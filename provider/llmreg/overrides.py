@@ -10,6 +10,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .domain.agent import AgentRecord
 from .domain.model_config import OVERRIDABLE_FIELDS, ModelConfig
 
 
@@ -43,3 +44,18 @@ def resolve_layers(layers: Sequence[tuple[Layer, ModelConfig]]) -> Resolved:
             provenance[name] = layer
     ordered = {name: provenance[name] for name in OVERRIDABLE_FIELDS if name in provenance}
     return Resolved(ModelConfig.model_validate(values), ordered)
+
+
+def deploy_layers(
+    model: ModelConfig, agent: AgentRecord | None, env: str
+) -> list[tuple[Layer, ModelConfig]]:
+    """The layers known at deploy time for ``agent`` in ``env``: the model entity's settings,
+    the agent's overrides and the agent's overrides for ``env`` (an absent agent or env
+    contributes nothing). The runtime appends its own layer to these."""
+    layers = [(Layer.MODEL, model)]
+    if agent is not None:
+        layers.append((Layer.AGENT, agent.overrides))
+        agent_env = agent.env(env)
+        if agent_env is not None:
+            layers.append((Layer.ENV, agent_env.overrides))
+    return layers

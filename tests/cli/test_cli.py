@@ -1,4 +1,9 @@
-"""The real ``.venv/bin/llmreg`` entry point as a subprocess against a real SQLite store file."""
+"""The installed ``llmreg`` script as a subprocess, against a real SQLite file and against a real
+``llmreg serve`` (started with that same script) on loopback.
+
+Every invocation's stdout and stderr are kept; each test ends by asserting that the plaintext
+API key appears in none of them, except for ``resolve --show-key``, which exists to print it.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,62 @@ import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from llmreg.domain import AgentRecord, LlmModelRecord, ProductRecord
 from llmreg.sealing import PrivateKey, fingerprint, seal
 from llmreg.store.sql import SqlStore
+from tests.harness.registry import RegistryServer, running_registry
 
 LLMREG = str(Path(sys.executable).parent / "llmreg")
 
 
-def _seed(db: str) -> tuple[PrivateKey, str]:
+@dataclass
+class Cli:
+    """Runs ``llmreg`` with a fixed environment and remembers everything it printed."""
+
+    env: dict[str, str]
+    outputs: list[str] = field(default_factory=list)
+
+    def __call__(self, *args: str, code: int = 0, **env: str) -> str:
+        done = subprocess.run(
+            [LLMREG, *args],
+            capture_output=True,
+            text=True,
+            env={**self.env, **env},
+            timeout=60,
+            check=False,
+        )
+        self.outputs.append(done.stdout + done.stderr)
+        assert done.returncode == code, (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr, done.stderr
+        return done.stdout if code == 0 else done.stderr
+
+    def json(self, *args: str, **env: str) -> object:
+        return json.loads(self(*args, "--json", **env))
+
+    def assert_never_printed(self, secret: str) -> None:
+        assert not any(secret in out for out in self.outputs), "a plaintext key was printed"
+
+
+@dataclass
+class Seeded:
+    db_url: str
+    key: PrivateKey
+    key_file: Path
+    plain: str
+
+
+def _seed(tmp_path: Path) -> Seeded:
+    db_url = f"sqlite:///{tmp_path / 'seed.db'}"
     key = PrivateKey.generate()
     plain = "sk-" + secrets.token_hex(16)
-    st = SqlStore(db)
-    st.put(
+    sealed = seal(plain, key.public_key, product="shop", env="prd", model_tag="m")
+    records = [
         ProductRecord.model_validate(
             {
                 "tag": "shop",
@@ -28,11 +75,6 @@ def _seed(db: str) -> tuple[PrivateKey, str]:
                 "envs": [{"slug": "prd", "keyId": key.key_id, "publicKey": key.public_key.text}],
             }
         ),
-        expected_version=0,
-        actor="t",
-    )
-    sealed = seal(plain, key.public_key, product="shop", env="prd", model_tag="m")
-    st.put(
         LlmModelRecord.model_validate(
             {
                 "product": "shop",
@@ -40,6 +82,7 @@ def _seed(db: str) -> tuple[PrivateKey, str]:
                 "name": "M",
                 "provider": "openai",
                 "model": "gpt-4",
+                "maxTokens": 2048,
                 "envs": [
                     {
                         "slug": "prd",
@@ -49,71 +92,203 @@ def _seed(db: str) -> tuple[PrivateKey, str]:
                 ],
             }
         ),
-        expected_version=0,
-        actor="t",
-    )
-    st.put(
         AgentRecord.model_validate(
-            {"product": "shop", "tag": "a", "name": "A", "model": "m", "modelConfig": {"topP": 0.5}}
+            {
+                "product": "shop",
+                "tag": "a",
+                "name": "A",
+                "model": "m",
+                "modelConfig": {"topP": 0.5},
+                "envs": [{"slug": "prd", "modelConfig": {"maxTokens": 512}}],
+            }
         ),
-        expected_version=0,
-        actor="t",
-    )
-    st.close()
-    return key, plain
+    ]
+    with SqlStore(db_url) as store:
+        for record in records:
+            store.put(record, expected_version=0, actor="test")
+    key_file = tmp_path / "prd.key"
+    key_file.write_text(key.reveal())
+    return Seeded(db_url, key, key_file, plain)
 
 
-def test_cli_end_to_end(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'r.db'}"
-    key, plain = _seed(db)
-    keyfile = tmp_path / "prd.key"
-    keyfile.write_text(key.reveal())
-    env = {**os.environ, "LLMREG_HOME": str(tmp_path), "LLMREG_URL": db}
-    outputs: list[str] = []
+@pytest.fixture
+def seeded(tmp_path: Path) -> Seeded:
+    return _seed(tmp_path)
 
-    def run(*args: str, code: int = 0) -> str:
-        p = subprocess.run([LLMREG, *args], capture_output=True, text=True, env=env, timeout=60)
-        outputs.append(p.stdout + p.stderr)
-        assert p.returncode == code, (args, p.stdout, p.stderr)
-        assert "Traceback" not in p.stderr
-        return p.stdout
 
-    kf = ["--private-key-file", str(keyfile)]
-    cfg = json.loads(run("resolve", "shop", "prd", "a", *kf, "--set", "temperature=0.2", "--json"))
+@pytest.fixture
+def cli(tmp_path: Path, seeded: Seeded) -> Iterator[Cli]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMREG_")}
+    runner = Cli({**env, "LLMREG_HOME": str(tmp_path / "home"), "LLMREG_URL": seeded.db_url})
+    yield runner
+    runner.assert_never_printed(seeded.plain)
+
+
+def test_resolve_explain_json_and_errors(cli: Cli, seeded: Seeded) -> None:
+    kf = ["--private-key-file", str(seeded.key_file)]
+    cfg = cli.json("resolve", "shop", "prd", "a", *kf, "--set", "temperature=0.2")
+    assert isinstance(cfg, dict)
     assert cfg["temperature"] == 0.2 and cfg["provenance"]["temperature"] == "runtime"
     assert cfg["topP"] == 0.5 and cfg["provenance"]["top_p"] == "agent"
-    explain = run("resolve", "shop", "prd", "a", *kf, "--explain")
-    assert "runtime" not in explain and "agent" in explain
-    run("resolve", "shop", "prd", "a", *kf, "--set", "temperature=9", code=1)
-    run("resolve", "shop", "prd", "nope", *kf, code=1)
-    assert [p["tag"] for p in json.loads(run("product", "list", "--json"))] == ["shop"]
-    model = json.loads(run("model", "show", "shop", "m", "--json"))
-    assert model["record"]["envs"][0]["keyId"] == key.key_id
-    assert json.loads(run("agent", "list", "shop", "--json"))[0]["tag"] == "a"
-    assert len(json.loads(run("history", "--product", "shop", "--json"))) == 3
-    exported = run("export", "shop")
+    assert cfg["maxTokens"] == 512 and cfg["provenance"]["max_tokens"] == "env"
+    assert cfg["hasKey"] is True and "apiKey" not in cfg
+
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in cli("resolve", "shop", "prd", "a", *kf, "--explain").splitlines()
+    }
+    assert rows["FIELD"] == ["VALUE", "FROM"]
+    assert rows["temperature"] == ["0.7", "model"]
+    assert rows["topP"] == ["0.5", "agent"]
+    assert rows["maxTokens"] == ["512", "env"]
+    assert rows["timeout"] == ["-"]
+    assert rows["provider"] == ["openai", "model"]
+
+    # The private key may also come from the environment.
+    env_key = cli("resolve", "shop", "prd", "a", "--json", LLMREG_PRIVATE_KEY=seeded.key.reveal())
+    assert json.loads(env_key)["hasKey"] is True
+
+    assert "temperature" in cli(
+        "resolve", "shop", "prd", "a", *kf, "--set", "temperature=9", code=1
+    )
+    assert "expected field=value" in cli("resolve", "shop", "prd", "a", "--set", "x", code=2)
+    assert "nope" in cli("resolve", "shop", "prd", "nope", *kf, code=1)
+    other = PrivateKey.generate()
+    other_file = seeded.key_file.with_name("other.key")
+    other_file.write_text(other.reveal())
+    wrong = cli("resolve", "shop", "prd", "a", "--private-key-file", str(other_file), code=1)
+    assert wrong.startswith("error:") and "prd" in wrong
+
+    shown = cli("resolve", "shop", "prd", "a", *kf, "--show-key")
+    assert seeded.plain in shown  # the one command that may print it
+    cli.outputs.pop()
+
+
+def test_inspect_history_export_import(cli: Cli, seeded: Seeded, tmp_path: Path) -> None:
+    assert cli("product", "list").split() == ["shop"]
+    products = cli.json("product", "list")
+    assert isinstance(products, list) and products[0]["envs"][0]["slug"] == "prd"
+    model = cli.json("model", "show", "shop", "m")
+    assert isinstance(model, dict) and model["version"] == 1
+    env = model["record"]["envs"][0]
+    assert env["keyId"] == seeded.key.key_id and env["keyFingerprint"].startswith("fp1:")
+    assert "sealedKey" not in env  # inspection shows fingerprints, not even ciphertext
+    agents = cli.json("agent", "list", "shop")
+    assert isinstance(agents, list) and [a["tag"] for a in agents] == ["a"]
+    assert "does not exist" in cli("agent", "show", "shop", "zzz", code=1)
+
+    history = cli.json("history", "--product", "shop")
+    assert isinstance(history, list) and len(history) == 3
+    only_models = cli.json("history", "--product", "shop", "--kind", "models")
+    assert isinstance(only_models, list) and [e["tag"] for e in only_models] == ["m"]
+    by_tag = cli.json("history", "--product", "shop", "--tag", "a")
+    assert isinstance(by_tag, list) and [e["kind"] for e in by_tag] == ["agents"]
+    assert len(cli.json("history", "--limit", "1")) == 1  # type: ignore[arg-type]
+
+    exported = cli("export", "shop")
     data = json.loads(exported)
+    assert data["format"] == "llmreg-export/1"
     assert data["models"][0]["envs"][0]["sealedKey"]["ciphertext"]
     backup = tmp_path / "backup.json"
     backup.write_text(exported)
     other = f"sqlite:///{tmp_path / 'other.db'}"
-    assert "imported" in run("import", str(backup), "--url", other)
-    again = json.loads(run("resolve", "shop", "prd", "a", *kf, "--url", other, "--json"))
-    assert again["model"] == "gpt-4" and again["hasKey"] is True
-    tok = json.loads(
-        run("token", "create", "--name", "ci", "--scope", "read", "--product", "shop", "--json")
-    )
-    assert tok["secret"].startswith("llmreg_")
-    assert [t["name"] for t in json.loads(run("token", "list", "--json"))] == ["ci"]
-    run("token", "revoke", tok["id"])
-    kg = json.loads(run("keygen", "--json"))
-    assert kg["privateKey"].startswith("llmreg-sk1-")
-    run("--help")
-    run("bogus", code=2)
+    assert "imported 3 records" in cli("import", str(backup), "--url", other)
+    assert cli("export", "shop", "--url", other) == exported
+    kf = ["--private-key-file", str(seeded.key_file)]
+    again = cli.json("resolve", "shop", "prd", "a", *kf, "--url", other)
+    assert isinstance(again, dict) and again["model"] == "gpt-4" and again["hasKey"] is True
 
-    assert not any(plain in o for o in outputs), "a plaintext API key leaked into CLI output"
-    shown = run("resolve", "shop", "prd", "a", *kf, "--show-key")
-    assert plain in shown
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**data, "agents": [{**data["agents"][0], "product": "x"}]}))
+    assert "agents[0].product" in cli("import", str(broken), "--url", other, code=1)
+    assert "cannot read" in cli("import", str(tmp_path / "missing.json"), code=1)
+
+
+def test_keygen_tokens_help_and_usage(cli: Cli, tmp_path: Path) -> None:
+    kg = cli.json("keygen")
+    assert isinstance(kg, dict) and kg["privateKey"].startswith("llmreg-sk1-")
+    assert PrivateKey(kg["privateKey"]).public_key.text == kg["publicKey"]
+    key_file = tmp_path / "k" / "dev.key"
+    key_file.parent.mkdir()
+    written = cli.json("keygen", "--private-key-file", str(key_file))
+    assert isinstance(written, dict) and "privateKey" not in written
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert PrivateKey(key_file.read_text().strip()).key_id == written["keyId"]
+
+    tok = cli.json("token", "create", "--name", "ci", "--scope", "read", "--product", "shop")
+    assert isinstance(tok, dict) and tok["secret"].startswith("llmreg_")
+    listed = cli.json("token", "list")
+    assert isinstance(listed, list) and [t["name"] for t in listed] == ["ci"]
+    assert "secret" not in listed[0] and tok["secret"] not in json.dumps(listed)
+    assert cli("token", "revoke", tok["id"]).strip() == f"revoked {tok['id']}"
+    assert "does not exist" in cli("token", "revoke", "0000000000000000", code=1)
+
+    # --help everywhere: every command and every subcommand.
+    commands = [
+        ["serve"], ["keygen"], ["resolve"], ["history"], ["export"], ["import"],
+        ["token"], ["token", "create"], ["token", "revoke"], ["token", "list"],
+        ["product", "list"], ["product", "show"], ["model", "list"], ["model", "show"],
+        ["agent", "list"], ["agent", "show"],
+    ]  # fmt: skip
+    for command in [[], *commands]:
+        assert "Usage: llmreg" in cli(*command, "--help"), command
+    assert "No such command" in cli("bogus", code=2)
+
+
+@pytest.fixture
+def server(tmp_path: Path, seeded: Seeded) -> Iterator[RegistryServer]:
+    """``llmreg serve`` itself, started through the installed script, with two workers."""
+    with running_registry(tmp_path / "srv", seeded.db_url, workers=2, cli=[LLMREG]) as srv:
+        yield srv
+
+
+def test_commands_against_a_running_server(
+    cli: Cli, seeded: Seeded, server: RegistryServer, tmp_path: Path
+) -> None:
+    admin = {"LLMREG_URL": server.url, "LLMREG_TOKEN": server.admin_token}
+    kf = ["--private-key-file", str(seeded.key_file)]
+    explained = cli("resolve", "shop", "prd", "a", *kf, "--explain", **admin)
+    assert "maxTokens       512" in explained and explained.splitlines()[0].startswith("FIELD")
+    assert cli("product", "list", **admin).split() == ["shop"]
+
+    # Tokens are issued over HTTP with the admin token; a product token sees only its product.
+    writer = cli.json("token", "create", "--name", "deploy", "--scope", "write",
+                      "--product", "shop", **admin)  # fmt: skip
+    reader = cli.json("token", "create", "--name", "viewer", "--scope", "read",
+                      "--product", "shop", **admin)  # fmt: skip
+    assert isinstance(writer, dict) and isinstance(reader, dict)
+    as_reader = {"LLMREG_URL": server.url, "LLMREG_TOKEN": reader["secret"]}
+    as_writer = {"LLMREG_URL": server.url, "LLMREG_TOKEN": writer["secret"]}
+    assert cli("agent", "list", "shop", **as_reader).split() == ["a"]
+    assert "not an admin token" in cli("token", "list", **as_reader, code=1)
+
+    # Backup over HTTP: export with the reader, re-import with the writer, refused to the reader.
+    exported = cli("export", "shop", **as_reader)
+    assert exported == cli("export", "shop", "--url", seeded.db_url)
+    backup = tmp_path / "backup.json"
+    backup.write_text(exported)
+    assert "may only read product 'shop'" in cli("import", str(backup), **as_reader, code=1)
+    assert "imported 3 records" in cli("import", str(backup), **as_writer)
+    assert len(cli.json("history", "--product", "shop", **as_reader)) == 3  # type: ignore[arg-type]
+    data = json.loads(exported)
+    data["agents"][0]["name"] = "Renamed"
+    backup.write_text(json.dumps(data))
+    assert "imported 3 records" in cli("import", str(backup), **as_writer)
+    history = cli.json("history", "--product", "shop", "--tag", "a", **as_reader)
+    assert isinstance(history, list) and len(history) == 2  # identical records wrote nothing
+    assert history[0]["action"] == "update" and history[0]["changedFields"] == ["name"]
+    assert history[0]["actor"] == f"token:deploy (cli:{_user()})"
+
+    assert cli("token", "revoke", reader["id"], **admin).startswith("revoked")
+    refused = cli("product", "list", **as_reader, code=1)
+    assert "refused the token" in refused and reader["secret"] not in refused
+    assert reader["secret"] not in server.log_text() and seeded.plain not in server.log_text()
+
+
+def _user() -> str:
+    import getpass
+
+    return getpass.getuser()
 
 
 def test_docs_list_every_command() -> None:

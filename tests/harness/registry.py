@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,10 +80,12 @@ def running_registry(
     workers: int = 1,
     env: Mapping[str, str] | None = None,
     log_name: str = "registry.log",
+    cli: Sequence[str] = (sys.executable, "-m", "llmreg.cli"),
 ) -> Iterator[RegistryServer]:
     """Start ``llmreg serve`` over ``db_url`` on 127.0.0.1; yield it; stop it on exit.
 
-    ``env`` adds variables to the server's environment (e.g. ``LLMREG_RATE_LIMIT``).
+    ``env`` adds variables to the server's environment (e.g. ``LLMREG_RATE_LIMIT``); ``cli`` is
+    the command that runs the CLI (``python -m llmreg.cli``, or the installed ``llmreg`` script).
     """
     tmp_path.mkdir(parents=True, exist_ok=True)
     log_path = tmp_path / log_name
@@ -92,9 +94,7 @@ def running_registry(
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         command = [
-            sys.executable,
-            "-m",
-            "llmreg.cli",
+            *cli,
             "serve",
             "--host",
             "127.0.0.1",

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from llmreg.errors import AlreadyExists, LlmregError, ValidationFailed
 from llmreg.store import _sql_engine
 from llmreg.store._sql_schema import metadata
+from llmreg.store.backup import export_product, import_product
 from llmreg.store.base import Kind, TokenScope
 from llmreg.store.sql import SqlStore
 
@@ -64,18 +65,18 @@ def test_export_then_import_into_another_store(sql_store: SqlStore, tmp_path: ob
     sql_store.put(r.product(shop), expected_version=0, actor=ACTOR)
     sql_store.put(r.model(shop, "m", api_key=api_key), expected_version=0, actor=ACTOR)
     sql_store.put(r.agent(shop, "a", model="m"), expected_version=0, actor=ACTOR)
-    data = sql_store.export_product(shop)
+    data = export_product(sql_store, shop)
     assert [m["tag"] for m in data["models"]] == ["m"]
     assert [a["tag"] for a in data["agents"]] == ["a"]
     assert api_key not in json.dumps(data)
     assert "ciphertext" in json.dumps(data)
 
     with SqlStore(f"sqlite:///{tmp_path}/restored/registry.db") as target:
-        target.import_product(json.loads(json.dumps(data)), actor="restore")
-        assert target.export_product(shop) == data
+        import_product(target, json.loads(json.dumps(data)), actor="restore")
+        assert export_product(target, shop) == data
         assert target.get(Kind.AGENT, shop, "a").updated_by == "restore"
         # Importing again changes nothing (upsert of identical records).
-        target.import_product(data, actor="restore")
+        import_product(target, data, actor="restore")
         assert target.get(Kind.MODEL, shop, "m").version == 1
         assert len(target.history(product=shop)) == 3
 
@@ -88,13 +89,13 @@ def test_import_is_all_or_nothing(sql_store: SqlStore) -> None:
         "agents": [r.agent(shop, "a", model="missing").to_wire()],
     }
     with pytest.raises(ValidationFailed, match=r"model '.*/missing' does not exist"):
-        sql_store.import_product(data, actor=ACTOR)
+        import_product(sql_store, data, actor=ACTOR)
     assert sql_store.list(Kind.PRODUCT, shop) == []
     assert sql_store.history(product=shop) == []
 
     data["models"] = [{**r.model(shop, "m").to_wire(), "product": "elsewhere"}]
     with pytest.raises(ValidationFailed) as err:
-        sql_store.import_product(data, actor=ACTOR)
+        import_product(sql_store, data, actor=ACTOR)
     assert [p.path for p in err.value.problems] == ["models[0].product"]
 
 

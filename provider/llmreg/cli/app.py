@@ -7,13 +7,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import LlmregError
 from ..sealing import PrivateKey
-from ..store.base import Kind, Store, TokenScope
+from ..store.base import Kind, Store, TokenAdmin, TokenScope
+
+if TYPE_CHECKING:
+    from ..runtime import ResolvedConfig
 
 app = typer.Typer(no_args_is_help=True, help="llmreg: LLM model and agent registry.")
 token_app = typer.Typer(no_args_is_help=True, help="Manage API tokens (registry database).")
@@ -66,7 +69,7 @@ def serve(
     log_level: str = "info",
 ) -> None:
     """Run the registry server."""
-    from ..server import serve as run  # type: ignore[import-not-found, unused-ignore]
+    from ..server import serve as run
     from ..store.url import default_url
 
     run(
@@ -103,35 +106,42 @@ def keygen(
             typer.echo(f"{k}: {v}")
 
 
+def _token_admin(url: str | None, token: str | None) -> TokenAdmin:
+    store = _store(url, token)
+    if not isinstance(store, TokenAdmin):  # pragma: no cover - every store kind is one today
+        raise LlmregError(f"{store!r} cannot manage tokens")
+    return store
+
+
 @token_app.command("create")
 def token_create(
-    name: Annotated[str, typer.Option()],
-    scope: Annotated[TokenScope, typer.Option()],
-    db: UrlOpt = None,
-    product: Annotated[str | None, typer.Option()] = None,
+    name: Annotated[str, typer.Option(help="A name for the audit history, e.g. ci-deploy.")],
+    scope: Annotated[TokenScope, typer.Option(help="read or write (one product), or admin.")],
+    product: Annotated[str | None, typer.Option(help="The product of a read/write token.")] = None,
+    url: UrlOpt = None,
+    token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a token; its secret is printed once."""
-    st: Any = _store(db, None)
-    info, secret = st.create_token(name, scope, product)
-    data = {**info.to_wire(), "secret": secret}
-    _emit(data, as_json) if as_json else typer.echo(f"{info.id} {secret}")
+    """Create a token; its secret is printed this once (the registry keeps only a hash)."""
+    info, secret = _token_admin(url, token).create_token(name, scope, product)
+    if as_json:
+        _emit({**info.to_wire(), "secret": secret}, True)
+    else:
+        typer.echo(f"{info.id} {secret}")
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: str, db: UrlOpt = None) -> None:
+def token_revoke(token_id: str, url: UrlOpt = None, token: TokenOpt = None) -> None:
     """Revoke a token by id."""
-    st: Any = _store(db, None)
-    if not st.revoke_token(token_id):
-        raise LlmregError(f"token {token_id} not found")
+    if not _token_admin(url, token).revoke_token(token_id):
+        raise LlmregError(f"token {token_id} does not exist: `llmreg token list` shows the ids")
     typer.echo(f"revoked {token_id}")
 
 
 @token_app.command("list")
-def token_list(db: UrlOpt = None, as_json: JsonOpt = False) -> None:
+def token_list(url: UrlOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """List tokens (never their secrets)."""
-    st: Any = _store(db, None)
-    _emit([t.to_wire() for t in st.list_tokens()], as_json)
+    _emit([t.to_wire() for t in _token_admin(url, token).list_tokens()], as_json)
 
 
 def _kind_app(kind: Kind, noun: str) -> typer.Typer:
@@ -179,10 +189,18 @@ def resolve_cmd(
     product: str,
     env: str,
     agent: str,
-    private_key_file: Annotated[Path | None, typer.Option()] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="field=value")] = None,
-    explain: bool = False,
-    show_key: bool = False,
+    private_key_file: Annotated[
+        Path | None,
+        typer.Option(help="The environment's private key file (else $LLMREG_PRIVATE_KEY)."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A runtime override, field=value (e.g. temperature=0.2)."),
+    ] = None,
+    explain: Annotated[bool, typer.Option(help="Name the layer each value came from.")] = False,
+    show_key: Annotated[
+        bool, typer.Option(help="Also print the opened API key (a secret: debugging only).")
+    ] = False,
     url: UrlOpt = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
@@ -209,14 +227,32 @@ def resolve_cmd(
     if as_json:
         typer.echo(json.dumps(data))
         return
-    fields = ["provider", "model", "baseUrl", "temperature", "maxTokens", "topP"]
-    fields += ["stopSequences", "timeout"]
-    snake = {"maxTokens": "max_tokens", "topP": "top_p", "stopSequences": "stop_sequences"}
-    for f in fields:
-        layer = cfg.provenance.get(snake.get(f, f), "model") if explain else None
-        typer.echo(f"{f:15} {data[f]!s:30} {layer or ''}".rstrip())
+    _print_resolved(cfg, data, explain=explain)
     if show_key:
         typer.echo(f"{'apiKey':15} {cfg.api_key}")
+
+
+_WIRE_TO_SETTING = {
+    "temperature": "temperature",
+    "maxTokens": "max_tokens",
+    "topP": "top_p",
+    "stopSequences": "stop_sequences",
+    "timeout": "timeout",
+}
+
+
+def _print_resolved(cfg: ResolvedConfig, data: dict[str, Any], *, explain: bool) -> None:
+    """One line per value; with ``explain`` a third column names the layer it came from
+    (provider, model and baseUrl always come from the model's record)."""
+    if explain:
+        typer.echo(f"{'FIELD':15} {'VALUE':40} FROM")
+    for wire in ["provider", "model", "baseUrl", *_WIRE_TO_SETTING]:
+        value = data[wire]
+        shown = "-" if value is None else json.dumps(value) if wire == "stopSequences" else value
+        layer = ""
+        if explain and value is not None:
+            layer = str(cfg.provenance.get(_WIRE_TO_SETTING.get(wire, ""), "model"))
+        typer.echo(f"{wire:15} {shown!s:40} {layer}".rstrip())
 
 
 @app.command()
@@ -235,18 +271,24 @@ def history(
 
 
 @app.command("export")
-def export_cmd(product: str, url: UrlOpt = None) -> None:
-    """Export a product (ciphertexts only) as JSON on stdout."""
-    st: Any = _store(url, None)
-    typer.echo(json.dumps(st.export_product(product), indent=2, default=str))
+def export_cmd(product: str, url: UrlOpt = None, token: TokenOpt = None) -> None:
+    """Export a product's records as JSON on stdout (API keys as ciphertext only)."""
+    from ..store.backup import export_product
+
+    typer.echo(json.dumps(export_product(_store(url, token), product), indent=2))
 
 
 @app.command("import")
-def import_cmd(file: Path, url: UrlOpt = None) -> None:
-    """Import a product exported with ``llmreg export``."""
-    st: Any = _store(url, None)
-    st.import_product(json.loads(file.read_text()), _actor())
-    typer.echo("imported")
+def import_cmd(file: Path, url: UrlOpt = None, token: TokenOpt = None) -> None:
+    """Import a file written by `llmreg export` (each record is upserted)."""
+    from ..store.backup import import_product
+
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LlmregError(f"cannot read {file}: {exc}") from None
+    records = import_product(_store(url, token), data, actor=_actor())
+    typer.echo(f"imported {len(records)} records into product '{records[0].tag}'")
 
 
 def main() -> None:

@@ -11,11 +11,11 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
 from ..errors import FieldProblem, NotFound, ValidationFailed
-from ..overrides import Layer, resolve_layers
+from ..overrides import Layer, deploy_layers, resolve_layers
 from ..sealing import PrivateKey, open_sealed
 from ..store.base import Kind, ResolvedSource, Store
 from ..store.url import open_store
@@ -134,14 +134,8 @@ def _build(
             f"model {product}/{model.tag} has no active configuration for environment '{env}' "
             f"(it has: {', '.join(active) or 'none'})"
         )
-    layers: list[tuple[Layer, ModelConfig]] = [(Layer.MODEL, model.settings())]
-    if agent is not None:
-        layers.append((Layer.AGENT, agent.overrides))
-        aenv = agent.env(env)
-        if aenv is not None:
-            layers.append((Layer.ENV, aenv.overrides))
-    layers.append((Layer.RUNTIME, runtime))
-    merged = resolve_layers(layers)
+    layers = deploy_layers(model.settings(), agent, env)
+    merged = resolve_layers([*layers, (Layer.RUNTIME, runtime)])
     key: ApiKey | None = None
     if menv.sealed_key is not None:
         key = ApiKey(
@@ -169,21 +163,30 @@ def _build(
     )
 
 
+class StoreOptions(TypedDict, total=False):
+    """Where :func:`resolve` reads, and how long it trusts what it read."""
+
+    store: Store
+    """An open store; else the one ``url``/``token`` name, else the configured one
+    (``LLMREG_URL``/``LLMREG_TOKEN``, else the embedded file)."""
+    url: str
+    token: str
+    ttl: float
+    """Seconds a cached record is used before it is revalidated (default 5)."""
+
+
 def _resolve(
     product: str,
     env: str,
-    *,
     agent: str | None,
     model: str | None,
     overrides: Overrides,
     private_key: PrivateKeys | None,
-    store: Store | None,
-    url: str | None,
-    token: str | None,
-    ttl: float,
+    options: StoreOptions,
 ) -> ResolvedConfig:
     runtime = _runtime_layer(overrides)  # validate before any I/O
-    st = _store_for(store, url, token)
+    st = _store_for(options.get("store"), options.get("url"), options.get("token"))
+    ttl = options.get("ttl", DEFAULT_TTL)
     agent_rec, model_rec = _fetch(st, product, env, agent, model, ttl)
     return _build(product, env, agent_rec, model_rec, runtime, private_key)
 
@@ -194,23 +197,14 @@ def resolve(
     agent: str,
     overrides: Overrides = None,
     private_key: PrivateKeys | None = None,
-    *,
-    store: Store | None = None,
-    url: str | None = None,
-    token: str | None = None,
-    ttl: float = DEFAULT_TTL,
+    **options: Unpack[StoreOptions],
 ) -> ResolvedConfig:
     """Effective config of ``agent`` in ``env``: model < agent < env < runtime (``overrides``).
 
     ``private_key``: the env's private key text, a :class:`PrivateKey`, or a list (current and
-    previous key during a rotation). The store is ``store``, else the one ``url``/``token``
-    name, else the configured one (``LLMREG_URL``/``LLMREG_TOKEN``, else the embedded file).
-    Records are cached for ``ttl`` seconds, then revalidated.
+    previous key during a rotation). ``options``: see :class:`StoreOptions`.
     """
-    return _resolve(
-        product, env, agent=agent, model=None, overrides=overrides, private_key=private_key,
-        store=store, url=url, token=token, ttl=ttl,
-    )  # fmt: skip
+    return _resolve(product, env, agent, None, overrides, private_key, options)
 
 
 def resolve_model(
@@ -219,17 +213,10 @@ def resolve_model(
     model: str,
     overrides: Overrides = None,
     private_key: PrivateKeys | None = None,
-    *,
-    store: Store | None = None,
-    url: str | None = None,
-    token: str | None = None,
-    ttl: float = DEFAULT_TTL,
+    **options: Unpack[StoreOptions],
 ) -> ResolvedConfig:
     """Like :func:`resolve` for code that uses a model without an agent (model < runtime)."""
-    return _resolve(
-        product, env, agent=None, model=model, overrides=overrides, private_key=private_key,
-        store=store, url=url, token=token, ttl=ttl,
-    )  # fmt: skip
+    return _resolve(product, env, None, model, overrides, private_key, options)
 
 
 def clear_cache() -> None:
@@ -237,4 +224,4 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-__all__ = ["DEFAULT_TTL", "PrivateKeys", "clear_cache", "resolve", "resolve_model"]
+__all__ = ["DEFAULT_TTL", "PrivateKeys", "StoreOptions", "clear_cache", "resolve", "resolve_model"]

@@ -23,17 +23,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain import problems
-from ..errors import (
-    AlreadyExists,
-    Conflict,
-    FieldProblem,
-    Forbidden,
-    LlmregError,
-    NotFound,
-    StoreUnavailable,
-    Unauthorized,
-    ValidationFailed,
-)
+from ..errors import FieldProblem, LlmregError, StoreUnavailable, Unauthorized, ValidationFailed
 
 log = logging.getLogger("llmreg.server")
 
@@ -76,22 +66,16 @@ def error_response(err: ApiError) -> JSONResponse:
 
 
 def from_llmreg(exc: LlmregError) -> ApiError:
-    """The API error for one of llmreg's errors (the store's messages name the record)."""
+    """The API error for one of llmreg's errors (status and code: ``llmreg.errors``; the
+    store's messages name the record)."""
+    if exc.status >= 500 and not isinstance(exc, StoreUnavailable):
+        return ApiError(500, "internal", "the registry failed to handle the request: see its log")
     if isinstance(exc, ValidationFailed):
-        return ApiError(400, "validation_failed", str(exc), fields=exc.problems, what=exc.what)
-    if isinstance(exc, NotFound):
-        return ApiError(404, "not_found", str(exc))
-    if isinstance(exc, AlreadyExists):
-        return ApiError(409, "already_exists", str(exc))
-    if isinstance(exc, Conflict):
-        return ApiError(409, "conflict", str(exc))
+        return ApiError(exc.status, exc.code, str(exc), fields=exc.problems, what=exc.what)
     if isinstance(exc, Unauthorized):
         return unauthorized(str(exc))
-    if isinstance(exc, Forbidden):
-        return ApiError(403, "forbidden", str(exc))
-    if isinstance(exc, StoreUnavailable):
-        return ApiError(503, "unavailable", str(exc), headers={"Retry-After": "1"})
-    return ApiError(500, "internal", "the registry failed to handle the request: see its log")
+    headers = {"Retry-After": "1"} if isinstance(exc, StoreUnavailable) else None
+    return ApiError(exc.status, exc.code, str(exc), headers=headers)
 
 
 class _Errors:

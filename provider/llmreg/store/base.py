@@ -156,18 +156,37 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-class TokenStore(Protocol):
-    """Token management of the registry server's database (the SQL store implements it)."""
+@runtime_checkable
+class TokenAdmin(Protocol):
+    """Issuing and revoking the registry server's API tokens: the SQL store on the server's
+    database does it directly, the HTTP store through ``/v1/tokens`` with an admin token."""
 
     def create_token(
         self, name: str, scope: TokenScope, product: str | None
-    ) -> tuple[TokenInfo, str]: ...
+    ) -> tuple[TokenInfo, str]:
+        """A new token and its secret (the only time the secret is seen)."""
+        ...
 
-    def revoke_token(self, token_id: str) -> bool: ...
+    def revoke_token(self, token_id: str) -> bool:
+        """False if there is no such token."""
+        ...
+
+    def list_tokens(self) -> builtins.list[TokenInfo]: ...
+
+
+class TokenStore(TokenAdmin, Protocol):
+    """What the registry server needs of its database: token admin plus verification."""
 
     def verify_token(self, secret: str) -> TokenInfo | None: ...
 
-    def list_tokens(self) -> builtins.list[TokenInfo]: ...
+
+@runtime_checkable
+class BatchWriter(Protocol):
+    """A store that writes several records in one transaction (the SQL store)."""
+
+    def put_all(self, records: builtins.list[AnyRecord], *, actor: str) -> None:
+        """Upsert every record, or none of them."""
+        ...
 
 
 @runtime_checkable

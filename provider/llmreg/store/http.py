@@ -30,17 +30,25 @@ import httpx
 import tenacity
 
 from ..errors import (
-    AlreadyExists,
-    Conflict,
     FieldProblem,
-    Forbidden,
     LlmregError,
     NotFound,
     StoreUnavailable,
     Unauthorized,
     ValidationFailed,
+    error_for,
 )
-from .base import RECORD_TYPES, AnyRecord, AuditEntry, Kind, Stored, kind_of, product_of
+from .base import (
+    RECORD_TYPES,
+    AnyRecord,
+    AuditEntry,
+    Kind,
+    Stored,
+    TokenInfo,
+    TokenScope,
+    kind_of,
+    product_of,
+)
 
 RETRIES_ENV = "LLMREG_HTTP_RETRIES"
 DEFAULT_ATTEMPTS = 5
@@ -166,19 +174,25 @@ def _raise_for(response: httpx.Response, request: str) -> None:
         raise ValidationFailed(
             str(error.get("what") or "request"), fields or [FieldProblem("", message)]
         )
-    if status == 401:
-        raise Unauthorized(f"the registry refused the token: {message}")
-    if status == 403:
-        raise Forbidden(message)
-    if status == 404:
-        raise NotFound(message)
-    if status == 409 and error.get("code") == "already_exists":
-        raise AlreadyExists(message)
-    if status in (409, 412):
-        raise Conflict(message)
     if status == 413:
         raise ValidationFailed("request", [FieldProblem("", message)])
-    raise StoreUnavailable(f"the registry at {response.request.url} failed {request}: {message}")
+    error_class = error_for(status, error.get("code"))
+    if error_class is Unauthorized:
+        raise Unauthorized(f"the registry refused the token: {message}")
+    if error_class is StoreUnavailable or error_class is ValidationFailed:
+        raise StoreUnavailable(
+            f"the registry at {response.request.url} failed {request}: {message}"
+        )
+    raise error_class(message)
+
+
+def _deleted(response: httpx.Response, request: str) -> bool:
+    """A DELETE's answer: True if deleted, False if it was missing (a 404 ``not_found``)."""
+    if response.status_code == 404:
+        if _error_body(response).get("code") != "not_found":
+            _raise_for(response, request)
+        return False
+    return True
 
 
 # -- the store --------------------------------------------------------------------------------
@@ -361,6 +375,24 @@ class HttpStore:
         payload: dict[str, Any] = response.json()
         return payload, new_etag
 
+    # -- tokens (admin token only) ---------------------------------------------------------
+
+    def create_token(
+        self, name: str, scope: TokenScope, product: str | None
+    ) -> tuple[TokenInfo, str]:
+        body = {"name": name, "scope": TokenScope(scope).value, "product": product}
+        response = self.request("POST", _path("tokens"), json=body, ok=(201,))
+        data = response.json()
+        return TokenInfo.model_validate(data["token"]), str(data["secret"])
+
+    def revoke_token(self, token_id: str) -> bool:
+        response = self.request("DELETE", _path("tokens", token_id), ok=(204, 404))
+        return _deleted(response, f"DELETE token {token_id}")
+
+    def list_tokens(self) -> builtins.list[TokenInfo]:
+        response = self.request("GET", _path("tokens"))
+        return [TokenInfo.model_validate(item) for item in response.json()]
+
     # -- writes ---------------------------------------------------------------------------
 
     def put(
@@ -401,11 +433,7 @@ class HttpStore:
         response = self.request(
             "DELETE", _record_path(Kind(kind), product, tag), headers=headers, ok=(204, 404)
         )
-        if response.status_code == 404:
-            if _error_body(response).get("code") != "not_found":
-                _raise_for(response, f"DELETE {tag}")
-            return False
-        return True
+        return _deleted(response, f"DELETE {tag}")
 
 
 __all__ = ["CLIENTS", "HttpStore", "RetryPolicy"]

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from ..domain import AgentRecord, LlmModelRecord, ProductRecord, parse
+from ..domain import AgentRecord, ProductRecord
 from ..errors import AlreadyExists, Conflict, FieldProblem, NotFound, ValidationFailed
 from . import _sql_engine as engines
 from ._sql_changes import changed_fields
@@ -459,52 +459,14 @@ class SqlStore:
             )
         )
 
-    # -- backup -----------------------------------------------------------------------------
+    # -- batches ----------------------------------------------------------------------------
 
-    def export_product(self, product: str) -> dict[str, Any]:
-        """A product's records as wire dicts (API keys as ciphertext only), for backups."""
-        stored = self.get(Kind.PRODUCT, product, product)
-        return {
-            "format": "llmreg-export/1",
-            "product": stored.record.to_wire(),
-            "models": [s.record.to_wire() for s in self.list(Kind.MODEL, product)],
-            "agents": [s.record.to_wire() for s in self.list(Kind.AGENT, product)],
-        }
-
-    def import_product(self, data: dict[str, Any], actor: str) -> None:
-        """Write an ``export_product`` dict back, in one transaction (each record upserted)."""
-        if not isinstance(data, dict) or "product" not in data:
-            raise ValidationFailed(
-                "import", [FieldProblem("product", "is required (use the output of export)")]
-            )
-        product = parse(ProductRecord, data["product"], "product")
-        batch: list[AnyRecord] = [product]
-        problems: list[FieldProblem] = []
-        for key in ("models", "agents"):
-            items = data.get(key, [])
-            if not isinstance(items, builtins.list):
-                problems.append(FieldProblem(key, "must be a list of records"))
-                continue
-            for i, item in enumerate(items):
-                rec: LlmModelRecord | AgentRecord = (
-                    parse(LlmModelRecord, item, f"{key}[{i}]")
-                    if key == "models"
-                    else parse(AgentRecord, item, f"{key}[{i}]")
-                )
-                if rec.product != product.tag:
-                    problems.append(
-                        FieldProblem(
-                            f"{key}[{i}].product",
-                            f"belongs to product '{rec.product}', not '{product.tag}'",
-                        )
-                    )
-                batch.append(rec)
-        if problems:
-            raise ValidationFailed(f"import of product '{product.tag}'", problems)
+    def put_all(self, records: builtins.list[AnyRecord], *, actor: str) -> None:
+        """Upsert every record in one transaction (restores: ``llmreg.store.backup``)."""
 
         def work(conn: Connection) -> None:
-            for rec in batch:
-                self._put(conn, rec, None, actor, None)
+            for record in records:
+                self._put(conn, record, None, actor, None)
 
         self._write(work)
 

@@ -14,13 +14,17 @@ Conditional requests (optimistic concurrency):
 
 Bodies are the domain records' camelCase JSON (``LlmModelRecord`` holds *sealed* keys only:
 an ``apiKey`` field is rejected with a 400 naming it).
+
+Models and agents have the same four routes under a product, made by ``_product_child_routes``
+(annotations are evaluated at definition, no ``from __future__ import annotations``, so that
+FastAPI sees each route's concrete record type).
 """
 
-from __future__ import annotations
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
-from typing import Annotated, TypeVar
-
-from fastapi import APIRouter, Body, Header, Response
+from fastapi import APIRouter, Body, Depends, Header, Response
 
 from ...domain import AgentRecord, LlmModelRecord, ProductRecord
 from ...errors import Conflict, FieldProblem, NotFound
@@ -37,6 +41,28 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match")]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 Actor = Annotated[str | None, Header(alias=ACTOR_HEADER, max_length=200)]
+
+
+@dataclass(frozen=True)
+class WriteHeaders:
+    """The headers a write honours (see the module docstring)."""
+
+    if_match: str | None
+    if_none_match: str | None
+    idempotency_key: str | None
+    actor: str | None
+
+
+def _write_headers(
+    if_match: IfMatch = None,
+    inm: IfNoneMatch = None,
+    key: IdempotencyKey = None,
+    actor: Actor = None,
+) -> WriteHeaders:
+    return WriteHeaders(if_match, inm, key, actor)
+
+
+Writing = Annotated[WriteHeaders, Depends(_write_headers)]
 
 
 def _get(
@@ -86,10 +112,7 @@ def _put(
     product: str,
     tag: str,
     response: Response,
-    if_match: str | None,
-    inm: str | None,
-    key: str | None,
-    actor: str | None,
+    headers: WriteHeaders,
 ) -> Stored[AnyRecord]:
     require_write(who, product)
     mismatched = []
@@ -105,10 +128,13 @@ def _put(
             fields=mismatched,
             what=describe(kind, product, tag),
         )
-    expected = _expected(reg, kind, product, tag, if_match, inm)
+    expected = _expected(reg, kind, product, tag, headers.if_match, headers.if_none_match)
     try:
         stored = reg.store.put(
-            record, expected_version=expected, actor=who.actor(actor), idempotency_key=key
+            record,
+            expected_version=expected,
+            actor=who.actor(headers.actor),
+            idempotency_key=headers.idempotency_key,
         )
     except Conflict as exc:
         if expected is not None and expected >= 1:
@@ -185,12 +211,9 @@ def put_product(
     reg: Reg,
     who: Caller,
     response: Response,
-    if_match: IfMatch = None,
-    inm: IfNoneMatch = None,
-    key: IdempotencyKey = None,
-    actor: Actor = None,
+    headers: Writing,
 ) -> Stored[AnyRecord]:
-    return _put(reg, who, record, Kind.PRODUCT, tag, tag, response, if_match, inm, key, actor)
+    return _put(reg, who, record, Kind.PRODUCT, tag, tag, response, headers)
 
 
 @router.delete("/products/{tag}", status_code=204, tags=["products"])
@@ -200,113 +223,58 @@ def delete_product(
     return _delete(reg, who, Kind.PRODUCT, tag, tag, if_match, actor)
 
 
-# -- models ----------------------------------------------------------------------------------
+# -- models and agents -------------------------------------------------------------------------
 
 
-@router.get(
-    "/products/{product}/models",
-    response_model=list[Stored[LlmModelRecord]],
-    response_model_exclude_none=True,
-    tags=["models"],
-)
-def list_models(product: str, reg: Reg, who: Caller) -> list[Stored[AnyRecord]]:
-    require_read(who, product)
-    return reg.store.list(Kind.MODEL, product)
+def _product_child_routes(kind: Kind, record_type: type[LlmModelRecord | AgentRecord]) -> None:
+    """list/get/put/delete for one kind of record that lives in a product."""
+    noun = kind.value
+    collection = f"/products/{{product}}/{noun}"
+    item = f"{collection}/{{tag}}"
+    one = Stored[record_type]  # type: ignore[valid-type]
+    Payload = Annotated[record_type, Body()]  # type: ignore[valid-type]
+
+    def list_records(product: str, reg: Reg, who: Caller) -> list[Stored[AnyRecord]]:
+        require_read(who, product)
+        return reg.store.list(kind, product)
+
+    def get_record(
+        product: str, tag: str, reg: Reg, who: Caller, response: Response, inm: IfNoneMatch = None
+    ) -> Stored[AnyRecord] | Response:
+        require_read(who, product)
+        return _get(reg, kind, product, tag, response, inm)
+
+    def put_record(
+        product: str,
+        tag: str,
+        record: Payload,
+        reg: Reg,
+        who: Caller,
+        response: Response,
+        headers: Writing,
+    ) -> Stored[AnyRecord]:
+        return _put(reg, who, record, kind, product, tag, response, headers)
+
+    def delete_record(
+        product: str, tag: str, reg: Reg, who: Caller, if_match: IfMatch = None, actor: Actor = None
+    ) -> Response:
+        return _delete(reg, who, kind, product, tag, if_match, actor)
+
+    def route(path: str, endpoint: Callable[..., object], method: str, **extra: Any) -> None:
+        verb = endpoint.__name__.split("_")[0]
+        name = f"{verb}_{noun}" if verb == "list" else f"{verb}_{noun.removesuffix('s')}"
+        router.add_api_route(path, endpoint, methods=[method], name=name, tags=[noun], **extra)
+
+    route(
+        collection, list_records, "GET", response_model=list[one], response_model_exclude_none=True
+    )
+    route(
+        item, get_record, "GET", response_model=one, response_model_exclude_none=True,
+        responses={304: {"description": "Not modified"}},
+    )  # fmt: skip
+    route(item, put_record, "PUT", response_model=one, response_model_exclude_none=True)
+    route(item, delete_record, "DELETE", status_code=204)
 
 
-@router.get(
-    "/products/{product}/models/{tag}",
-    response_model=Stored[LlmModelRecord],
-    responses={304: {"description": "Not modified"}},
-    response_model_exclude_none=True,
-    tags=["models"],
-)
-def get_model(
-    product: str, tag: str, reg: Reg, who: Caller, response: Response, inm: IfNoneMatch = None
-) -> Stored[AnyRecord] | Response:
-    require_read(who, product)
-    return _get(reg, Kind.MODEL, product, tag, response, inm)
-
-
-@router.put(
-    "/products/{product}/models/{tag}",
-    response_model=Stored[LlmModelRecord],
-    response_model_exclude_none=True,
-    tags=["models"],
-)
-def put_model(
-    product: str,
-    tag: str,
-    record: Annotated[LlmModelRecord, Body()],
-    reg: Reg,
-    who: Caller,
-    response: Response,
-    if_match: IfMatch = None,
-    inm: IfNoneMatch = None,
-    key: IdempotencyKey = None,
-    actor: Actor = None,
-) -> Stored[AnyRecord]:
-    return _put(reg, who, record, Kind.MODEL, product, tag, response, if_match, inm, key, actor)
-
-
-@router.delete("/products/{product}/models/{tag}", status_code=204, tags=["models"])
-def delete_model(
-    product: str, tag: str, reg: Reg, who: Caller, if_match: IfMatch = None, actor: Actor = None
-) -> Response:
-    return _delete(reg, who, Kind.MODEL, product, tag, if_match, actor)
-
-
-# -- agents ----------------------------------------------------------------------------------
-
-
-@router.get(
-    "/products/{product}/agents",
-    response_model=list[Stored[AgentRecord]],
-    response_model_exclude_none=True,
-    tags=["agents"],
-)
-def list_agents(product: str, reg: Reg, who: Caller) -> list[Stored[AnyRecord]]:
-    require_read(who, product)
-    return reg.store.list(Kind.AGENT, product)
-
-
-@router.get(
-    "/products/{product}/agents/{tag}",
-    response_model=Stored[AgentRecord],
-    responses={304: {"description": "Not modified"}},
-    response_model_exclude_none=True,
-    tags=["agents"],
-)
-def get_agent(
-    product: str, tag: str, reg: Reg, who: Caller, response: Response, inm: IfNoneMatch = None
-) -> Stored[AnyRecord] | Response:
-    require_read(who, product)
-    return _get(reg, Kind.AGENT, product, tag, response, inm)
-
-
-@router.put(
-    "/products/{product}/agents/{tag}",
-    response_model=Stored[AgentRecord],
-    response_model_exclude_none=True,
-    tags=["agents"],
-)
-def put_agent(
-    product: str,
-    tag: str,
-    record: Annotated[AgentRecord, Body()],
-    reg: Reg,
-    who: Caller,
-    response: Response,
-    if_match: IfMatch = None,
-    inm: IfNoneMatch = None,
-    key: IdempotencyKey = None,
-    actor: Actor = None,
-) -> Stored[AnyRecord]:
-    return _put(reg, who, record, Kind.AGENT, product, tag, response, if_match, inm, key, actor)
-
-
-@router.delete("/products/{product}/agents/{tag}", status_code=204, tags=["agents"])
-def delete_agent(
-    product: str, tag: str, reg: Reg, who: Caller, if_match: IfMatch = None, actor: Actor = None
-) -> Response:
-    return _delete(reg, who, Kind.AGENT, product, tag, if_match, actor)
+_product_child_routes(Kind.MODEL, LlmModelRecord)
+_product_child_routes(Kind.AGENT, AgentRecord)

@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse
 
 from ...domain import AgentRecord, LlmModelRecord, ModelConfig, ModelEnvRecord, Record
 from ...errors import NotFound
-from ...overrides import Layer, resolve_layers
+from ...overrides import Layer, deploy_layers, resolve_layers
 from ...store.base import Kind
 from ..auth import require_read
 from ..deps import Caller, Reg, etag_matches
@@ -107,14 +107,7 @@ def get_resolved(
             f"model '{product}/{model_rec.tag}' (of agent '{product}/{agent}') has no active "
             f"configuration for environment '{env}' (it has: {', '.join(active) or 'none'})"
         )
-    layers: list[tuple[Layer, ModelConfig]] = [
-        (Layer.MODEL, model_rec.settings()),
-        (Layer.AGENT, agent_rec.overrides),
-    ]
-    agent_env = agent_rec.env(env)
-    if agent_env is not None:
-        layers.append((Layer.ENV, agent_env.overrides))
-    merged = resolve_layers(layers)
+    merged = resolve_layers(deploy_layers(model_rec.settings(), agent_rec, env))
     resolved: dict[str, Any] = {
         "provider": str(model_rec.provider),
         "model": model_rec.model,
