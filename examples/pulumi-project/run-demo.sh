@@ -52,5 +52,12 @@ echo
 echo "== product 'shop' public keys (private keys are secret stack outputs: private_keys)"
 p stack output public_keys --json
 echo
+# The runtime's view: hand the prd private key (a secret stack output) to `llmreg resolve`
+# through a 0600 file, as a deploy pipeline would hand it to the runtime's secret store.
+echo "== the runtime in prd: llmreg resolve shop prd customer-support --explain"
+(umask 077 && p stack output private_keys --show-secrets --json \
+  | "$repo/.venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["prd"])' > "$work/prd.key")
+"$repo/.venv/bin/llmreg" resolve shop prd customer-support --private-key-file "$work/prd.key" --explain
+echo
 echo "== done. State: $work/backend, registry: $LLMREG_HOME/registry.db"
 echo "   Tear down: cd $work/project && PULUMI_BACKEND_URL=file://$work/backend PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE LLMREG_HOME=$LLMREG_HOME pulumi destroy --yes"

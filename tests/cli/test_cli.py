@@ -129,8 +129,8 @@ def test_resolve_explain_json_and_errors(cli: Cli, seeded: Seeded) -> None:
     cfg = cli.json("resolve", "shop", "prd", "a", *kf, "--set", "temperature=0.2")
     assert isinstance(cfg, dict)
     assert cfg["temperature"] == 0.2 and cfg["provenance"]["temperature"] == "runtime"
-    assert cfg["topP"] == 0.5 and cfg["provenance"]["top_p"] == "agent"
-    assert cfg["maxTokens"] == 512 and cfg["provenance"]["max_tokens"] == "env"
+    assert cfg["topP"] == 0.5 and cfg["provenance"]["topP"] == "agent"
+    assert cfg["maxTokens"] == 512 and cfg["provenance"]["maxTokens"] == "env"
     assert cfg["hasKey"] is True and "apiKey" not in cfg
 
     rows = {

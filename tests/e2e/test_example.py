@@ -34,6 +34,14 @@ def test_demo_script_creates_the_example_stack(pulumi_bin: Path, tmp_path: Path)
     assert support["dev"]["maxTokens"] == 1000
     assert "apiKey" not in json.dumps(support)
 
+    # The demo ends with the runtime's view of one agent in prd, each value with its layer.
+    explained = out.split("llmreg resolve shop prd customer-support --explain\n", 1)[1]
+    rows = {line.split()[0]: line.split()[1:] for line in explained.split("\n\n")[0].splitlines()}
+    assert rows["FIELD"] == ["VALUE", "FROM"]
+    assert rows["temperature"] == ["0.9", "agent"]
+    assert rows["provider"] == ["anthropic", "model"]
+    assert "sk-ant-demo-" not in out  # the opened key is never printed
+
     store = open_store(f"sqlite:///{tmp_path / 'demo' / 'registry' / 'registry.db'}")
     models = {s.record.tag for s in store.list(Kind.MODEL, "shop")}
     agents = {s.record.tag for s in store.list(Kind.AGENT, "shop")}

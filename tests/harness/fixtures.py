@@ -4,14 +4,12 @@ Register them from the root ``tests/conftest.py``::
 
     pytest_plugins = ["tests.harness.fixtures"]
 
-When no toolchain is available, tests using these fixtures are skipped, except with
-``CI=true``, where they fail: CI must never silently skip the engine tests. A set but broken
-``LLMREG_PULUMI_BIN`` always fails.
+When no toolchain can be found or built, tests using these fixtures fail (never skip): a skipped
+engine test proves nothing. ``make test`` provides the toolchain.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,6 @@ from typing import Any
 import pytest
 
 from .pulumi_engine import (
-    PulumiMisconfigured,
     PulumiUnavailable,
     PulumiWorkspace,
     WorkspaceFactory,
@@ -30,17 +27,11 @@ __all__ = ["WorkspaceFactory", "pulumi_bin", "pulumi_workspace", "require_pulumi
 
 
 def require_pulumi_bin() -> Path:
-    """The Pulumi bin directory, or skip (fail when ``CI=true``) the calling test.
-
-    This is the only place the engine tests may be skipped.
-    """
+    """The Pulumi bin directory, or fail the calling test saying why there is none."""
     try:
         return find_pulumi_bin()
     except PulumiUnavailable as exc:
-        message = f"Pulumi toolchain unavailable: {exc}"
-        if isinstance(exc, PulumiMisconfigured) or os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        pytest.fail(f"Pulumi toolchain unavailable: {exc} (`make test` builds it)", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,8 @@
 
 The server is the one named by ``LLMREG_TEST_PG_DSN`` (``make test`` starts one with
 scripts/setup-postgres and sets it). Each fixture creates its own database there and drops it
-afterwards. Without the variable the tests are skipped, except under ``CI=true``, where they
-fail: CI must never silently skip PostgreSQL.
+afterwards. Without the variable the tests fail (never skip): a skipped PostgreSQL test proves
+nothing.
 
 Register them with ``pytest_plugins = ["tests.harness.postgres"]`` (or import the fixtures).
 """
@@ -31,17 +31,15 @@ __all__ = [
 
 
 def require_postgres_dsn() -> str:
-    """The server's DSN, or skip (fail when ``CI=true``) the calling test.
-
-    This is the only place the PostgreSQL tests may be skipped.
-    """
+    """The server's DSN, or fail the calling test saying how to get one."""
     dsn = os.environ.get(DSN_ENV)
-    if dsn:
-        return dsn
-    message = f"no PostgreSQL server: set {DSN_ENV} (scripts/setup-postgres prints one)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    if not dsn:
+        pytest.fail(
+            f"no PostgreSQL server: set {DSN_ENV} (scripts/setup-postgres starts one and prints "
+            "it; `make test` does both)",
+            pytrace=False,
+        )
+    return dsn
 
 
 def with_database(dsn: str, database: str) -> str:

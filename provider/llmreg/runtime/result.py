@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic.alias_generators import to_camel
+
 from ..overrides import Layer
 
 
@@ -54,7 +56,8 @@ class ResolvedConfig:
         return self._key.reveal() if self._key is not None else None
 
     def to_dict(self, *, include_key: bool = False) -> dict[str, object]:
-        """JSON-able view; the API key only with ``include_key=True``."""
+        """JSON-able view in the records' camelCase names (provenance keys too); the API key
+        only with ``include_key=True``."""
         out: dict[str, object] = {
             "product": self.product,
             "env": self.env,
@@ -68,7 +71,7 @@ class ResolvedConfig:
             "topP": self.top_p,
             "stopSequences": list(self.stop_sequences) if self.stop_sequences is not None else None,
             "timeout": self.timeout,
-            "provenance": {k: str(v) for k, v in self.provenance.items()},
+            "provenance": {to_camel(k): str(v) for k, v in self.provenance.items()},
             "hasKey": self._key is not None,
         }
         if include_key:
