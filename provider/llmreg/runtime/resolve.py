@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
@@ -38,8 +39,10 @@ class _Entry:
     model: LlmModelRecord
 
 
-_CacheKey = tuple[int, str, str, str, str]
-_cache: dict[_CacheKey, _Entry] = {}
+_CacheKey = tuple[str, str, str, str]
+_cache: weakref.WeakKeyDictionary[Store, dict[_CacheKey, _Entry]] = weakref.WeakKeyDictionary()
+"""Per store (held weakly: a closed and collected store takes its entries along), then per
+(product, env, agent, model)."""
 
 
 def _store_for(store: Store | None, url: str | None, token: str | None) -> Store:
@@ -104,9 +107,11 @@ def _load(
 def _fetch(
     st: Store, product: str, env: str, agent: str | None, model: str | None, ttl: float
 ) -> tuple[AgentRecord | None, LlmModelRecord]:
-    key: _CacheKey = (id(st), product, env, agent or "", model or "")
+    key: _CacheKey = (product, env, agent or "", model or "")
     now = time.monotonic()
-    entry = _cache.get(key)
+    with _lock:
+        entries = _cache.setdefault(st, {})
+    entry = entries.get(key)
     if entry is not None and now - entry.fetched_at < ttl:
         return entry.agent, entry.model
     fresh = _load(st, product, env, agent, model, entry.validator if entry else None)
@@ -115,7 +120,7 @@ def _fetch(
         entry.fetched_at = now  # revalidated: unchanged
         return entry.agent, entry.model
     validator, agent_rec, model_rec = fresh
-    _cache[key] = _Entry(now, validator, agent_rec, model_rec)
+    entries[key] = _Entry(now, validator, agent_rec, model_rec)
     return agent_rec, model_rec
 
 
