@@ -36,10 +36,9 @@ local_llama = llmreg.LlmModel(
     provider="custom",
     model="llama-3.1-70b-instruct",
     temperature=0.2,
-    envs=[
-        llmreg.ModelEnvArgs(slug="dev", base_url="http://llama.dev.internal:8000/v1"),
-        llmreg.ModelEnvArgs(slug="stg", base_url="http://llama.stg.internal:8000/v1"),
-        llmreg.ModelEnvArgs(slug="prd", base_url="http://llama.prd.internal:8000/v1"),
+    envs=[  # one endpoint per environment, no API key
+        llmreg.ModelEnvArgs(slug=env, base_url=f"http://llama.{env}.internal:8000/v1")
+        for env in ["dev", "stg", "prd"]
     ],
 )
 

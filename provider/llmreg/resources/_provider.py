@@ -10,12 +10,21 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+)
 
-from ..errors import FieldProblem
-from ..store.base import Store
+from ..domain import ProductRecord
+from ..errors import AlreadyExists, Conflict, FieldProblem, LlmregError, NotFound
+from ..store.base import AnyRecord, Kind, Store, Stored, describe, product_of
 from ..store.url import TOKEN_ENV, URL_ENV, default_url, open_store
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -41,9 +50,22 @@ def _config_text(req: ConfigureRequest, key: str) -> str | None:
 
 
 class StoreProvider(ResourceProvider):
-    """Shared base: finds the store when the engine configures the provider process."""
+    """Shared base: finds the store when the engine configures the provider process, and does
+    the check/diff/read/delete plumbing common to every resource; a resource supplies what is
+    specific to it through the class attributes and the hooks below."""
 
     serialize_as_secret_always = False
+
+    kind: ClassVar[Kind]
+    resource: ClassVar[str]
+    """The resource class's name, as errors tell the user where to set ``adopt=True``."""
+    replace_on: ClassVar[tuple[str, ...]] = ("product", "tag")
+    """Input properties whose change replaces the resource."""
+    compared: ClassVar[tuple[str, ...]]
+    """Properties whose change updates the resource in place."""
+    in_use: ClassVar[str | None] = None
+    """What a refused delete (Conflict: the record is still used) says after the record's
+    name; ``{err}`` is the store's error. None: the Conflict is raised as it is."""
 
     def configure(self, req: ConfigureRequest) -> None:
         # Set on the deserialized instance inside the provider process only; never pickled
@@ -68,6 +90,128 @@ class StoreProvider(ResourceProvider):
         if isinstance(owner, str) and owner:
             return owner
         return f"pulumi:{os.environ.get('PULUMI_PROJECT') or 'unknown'}/unknown"
+
+    # -- hooks -------------------------------------------------------------------------------
+
+    def checked(self, news: dict[str, Any]) -> tuple[dict[str, Any], list[FieldProblem], list[str]]:
+        """The checked inputs, their problems, and the paths not known yet (problems under
+        those are left out: the engine checks again once the values are known)."""
+        raise NotImplementedError
+
+    def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        """True if something besides the ``compared`` properties calls for an update."""
+        return False
+
+    def refreshed(self, store: Store, stored: Stored[Any], props: dict[str, Any]) -> dict[str, Any]:
+        """The outputs after ``pulumi refresh``: the registry's record, plus what only the
+        state knows."""
+        raise NotImplementedError
+
+    def locate(self, id_: str, props: Mapping[str, Any]) -> tuple[str, str]:
+        """(product, tag) of the resource's record: from the state, else from the id."""
+        product, _, tag = id_.partition("/")
+        return props.get("product") or product, props.get("tag") or tag
+
+    def put(self, store: Store, record: AnyRecord, version: int | None) -> Stored[Any]:
+        """Write ``record`` expecting ``version`` (see ``Store.put``)."""
+        return store.put(record, expected_version=version, actor=self.actor())
+
+    # -- the plumbing ------------------------------------------------------------------------
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, found, unknown = self.checked(ints(news))
+        return CheckResult(inputs, failures(found, unknown))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        olds, news = ints(olds), ints(news)
+        replaces = changed_keys(olds, news, self.replace_on)
+        changes = bool(replaces or changed_keys(olds, news, self.compared))
+        return DiffResult(changes=changes or self.drifted(olds, news), replaces=replaces)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        props = ints(props)
+        store = self.store()
+        try:
+            stored = store.get(self.kind, *self.locate(id_, props))
+        except NotFound:
+            return ReadResult("", {})
+        return ReadResult(id_, self.refreshed(store, stored, props))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        product, tag = self.locate(_id, ints(props))
+        try:
+            self.store().delete(self.kind, product, tag, actor=self.actor())
+        except Conflict as err:
+            if self.in_use is None:
+                raise
+            what = describe(self.kind, product, tag)
+            raise LlmregError(f"{what} {self.in_use.format(err=err)}") from None
+
+    def create_record(self, store: Store, record: AnyRecord, *, adopt: bool) -> Stored[Any]:
+        """Write a new record; one that already exists is taken over only with ``adopt``."""
+        try:
+            return self.put(store, record, 0)
+        except AlreadyExists:
+            if not adopt:
+                raise LlmregError(
+                    f"{self.what(record)} already exists in the registry (made outside this "
+                    f"stack?): set adopt=True on the {self.resource} to take it over"
+                ) from None
+            current = store.get(self.kind, product_of(record), record.tag)
+            return self.put(store, record, current.version)
+
+    def update_record(self, store: Store, record: AnyRecord, version: int | None) -> Stored[Any]:
+        """Replace the record at ``version``; a Conflict says how to pick up the change."""
+        try:
+            return self.put(store, record, version)
+        except Conflict:
+            raise changed_elsewhere(self.what(record)) from None
+
+    def what(self, record: AnyRecord) -> str:
+        """How errors name the record: ``model 'shop/claude'``."""
+        return describe(self.kind, product_of(record), record.tag)
+
+    def named_product(self, inputs: Mapping[str, Any]) -> ProductRecord | None:
+        """The product the inputs name, if its tag is known yet and it is in the registry."""
+        tag = inputs.get("product")
+        if not isinstance(tag, str) or is_unknown(tag):
+            return None
+        return get_product(self.store(), tag)
+
+
+def changed_elsewhere(what: str) -> LlmregError:
+    return LlmregError(
+        f"{what} changed in the registry since the last pulumi up: run `pulumi refresh` to see "
+        "the change, then `pulumi up` again"
+    )
+
+
+def get_product(store: Store, tag: str) -> ProductRecord | None:
+    try:
+        record = store.get(Kind.PRODUCT, tag, tag).record
+    except NotFound:
+        return None
+    assert isinstance(record, ProductRecord)
+    return record
+
+
+def env_problems(envs: Any, product: ProductRecord, what: str = "envs") -> list[FieldProblem]:
+    """Env slugs that the product does not declare."""
+    found: list[FieldProblem] = []
+    if not isinstance(envs, list):
+        return found
+    declared = product.env_slugs()
+    for i, env in enumerate(envs):
+        slug = env.get("slug") if isinstance(env, Mapping) else None
+        if isinstance(slug, str) and not is_unknown(slug) and slug not in declared:
+            found.append(
+                FieldProblem(
+                    f"{what}[{i}].slug",
+                    f"'{slug}' is not an environment of product '{product.tag}' "
+                    f"(it has: {', '.join(declared)})",
+                )
+            )
+    return found
 
 
 def _program_owner() -> str | None:
@@ -160,3 +304,10 @@ def changed_keys(
         for k in keys
         if is_unknown(news.get(k)) or drop_none(olds.get(k)) != drop_none(news.get(k))
     ]
+
+
+def with_secret_outputs(opts: pulumi.ResourceOptions | None, *names: str) -> pulumi.ResourceOptions:
+    """``opts`` plus ``additional_secret_outputs``: these outputs are secrets in the state."""
+    return pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(additional_secret_outputs=list(names))
+    )

@@ -13,48 +13,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, UpdateResult
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
 from ..domain import AgentRecord, LlmModelRecord, ModelConfig, problems
 from ..errors import AlreadyExists, Conflict, FieldProblem, LlmregError, NotFound
 from ..overrides import Layer, resolve_layers
-from ..store.base import Kind, Store
+from ..store.base import AnyRecord, Kind, Store, Stored
 from ._provider import (
     UNKNOWN,
     StoreProvider,
-    changed_keys,
     drop_none,
-    failures,
+    env_problems,
     ints,
     is_unknown,
     unknown_paths,
 )
 from .args import ModelConfigArgs
-from .llm_model import SETTINGS, LlmModel, env_problems, get_product, read_outs, settings_of
+from .llm_model import SETTINGS, LlmModel, read_outs, settings_of
 
-RECORD_FIELDS = (
-    "product",
-    "tag",
-    "name",
-    "description",
-    "model",
-    "systemPrompt",
-    "tools",
-    "modelConfig",
-    "envs",
-)
-_COMPARED = (
-    "name",
-    "description",
-    "model",
-    "systemPrompt",
-    "tools",
-    "modelConfig",
-    "envs",
-    "resolved",
-)
+_IN_PLACE = ("name", "description", "model", "systemPrompt", "tools", "modelConfig", "envs")
+RECORD_FIELDS = ("product", "tag", *_IN_PLACE)
 
 
 def model_settings(record: LlmModelRecord) -> dict[str, Any]:
@@ -97,8 +77,11 @@ def _normalize(news: Mapping[str, Any]) -> dict[str, Any]:
 class AgentProvider(StoreProvider):
     """CRUD of agent records; computes ``resolved``."""
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        olds, news = ints(olds), ints(news)
+    kind = Kind.AGENT
+    resource = "Agent"
+    compared = (*_IN_PLACE, "resolved")
+
+    def checked(self, news: dict[str, Any]) -> tuple[dict[str, Any], list[FieldProblem], list[str]]:
         inputs = _normalize(news)
         unknown = unknown_paths(inputs)
         found: list[FieldProblem] = []
@@ -111,22 +94,20 @@ class AgentProvider(StoreProvider):
             inputs = agent.to_wire()
         settings: Any = ints(news.get("modelSettings"))
         product_tag = inputs.get("product")
-        if isinstance(product_tag, str) and not is_unknown(product_tag):
-            store = self.store()
-            product = get_product(store, product_tag)
-            if product is not None:
-                found += env_problems(inputs.get("envs"), product)
-                model_tag = inputs.get("model")
-                if settings is None and isinstance(model_tag, str) and not is_unknown(model_tag):
-                    settings = _stored_settings(store, product_tag, model_tag)
-                    if settings is None:
-                        found.append(
-                            FieldProblem(
-                                "model",
-                                f"model '{product_tag}/{model_tag}' does not exist in the "
-                                "registry: declare it (llmreg.LlmModel) or fix the tag",
-                            )
+        product = self.named_product(inputs)
+        if product is not None:
+            found += env_problems(inputs.get("envs"), product)
+            model_tag = inputs.get("model")
+            if settings is None and isinstance(model_tag, str) and not is_unknown(model_tag):
+                settings = _stored_settings(self.store(), product.tag, model_tag)
+                if settings is None:
+                    found.append(
+                        FieldProblem(
+                            "model",
+                            f"model '{product.tag}/{model_tag}' does not exist in the "
+                            "registry: declare it (llmreg.LlmModel) or fix the tag",
                         )
+                    )
         if isinstance(settings, Mapping) and not is_unknown(settings):
             owner = settings.get("product")
             if isinstance(owner, str) and isinstance(product_tag, str) and owner != product_tag:
@@ -144,29 +125,22 @@ class AgentProvider(StoreProvider):
             inputs["resolved"] = resolve(settings, agent)
         else:
             inputs["resolved"] = UNKNOWN
-        return CheckResult(inputs, failures(found, unknown))
+        return inputs, found, unknown
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        olds, news = ints(olds), ints(news)
-        replaces = changed_keys(olds, news, ["product", "tag"])
-        changes = changed_keys(olds, news, _COMPARED)
-        return DiffResult(changes=bool(replaces or changes), replaces=replaces)
+    def put(self, store: Store, record: AnyRecord, version: int | None) -> Stored[Any]:
+        """Names the agent in the store's other errors (the referential rules)."""
+        try:
+            return super().put(store, record, version)
+        except (AlreadyExists, Conflict):
+            raise
+        except LlmregError as err:
+            raise LlmregError(f"{self.what(record)}: {err}") from None
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = ints(props)
         store = self.store()
         record = _record(props)
-        what = f"agent '{record.product}/{record.tag}'"
-        try:
-            stored = _put(store, record, 0, self.actor())
-        except AlreadyExists:
-            if not props.get("adopt"):
-                raise LlmregError(
-                    f"{what} already exists in the registry (made outside this stack?): set "
-                    "adopt=True on the Agent to take it over"
-                ) from None
-            current = store.get(Kind.AGENT, record.product, record.tag)
-            stored = _put(store, record, current.version, self.actor())
+        stored = self.create_record(store, record, adopt=bool(props.get("adopt")))
         outs = self._outs(store, props, record, stored.version)
         return CreateResult(f"{record.product}/{record.tag}", outs)
 
@@ -174,34 +148,17 @@ class AgentProvider(StoreProvider):
         olds, news = ints(olds), ints(news)
         store = self.store()
         record = _record(news)
-        try:
-            stored = _put(store, record, int(olds.get("version") or 0) or None, self.actor())
-        except Conflict:
-            raise LlmregError(
-                f"agent '{record.product}/{record.tag}' changed in the registry since the last "
-                "pulumi up: run `pulumi refresh` to see the change, then `pulumi up` again"
-            ) from None
+        stored = self.update_record(store, record, int(olds.get("version") or 0) or None)
         return UpdateResult(self._outs(store, news, record, stored.version))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        props = ints(props)
-        product, _, tag = id_.partition("/")
-        store = self.store()
-        try:
-            stored = store.get(Kind.AGENT, props.get("product") or product, props.get("tag") or tag)
-        except NotFound:
-            return ReadResult("", {})
+    def refreshed(self, store: Store, stored: Stored[Any], props: dict[str, Any]) -> dict[str, Any]:
         record = stored.record
         assert isinstance(record, AgentRecord)
         outs: dict[str, Any] = record.to_wire()
         if "modelSettings" in props:
             outs["modelSettings"] = props["modelSettings"]
         outs["adopt"] = bool(props.get("adopt") or False)
-        return ReadResult(id_, self._outs(store, outs, record, stored.version))
-
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        props = ints(props)
-        self.store().delete(Kind.AGENT, props["product"], props["tag"], actor=self.actor())
+        return self._outs(store, outs, record, stored.version)
 
     def _outs(
         self, store: Store, props: Mapping[str, Any], record: AgentRecord, version: int
@@ -226,15 +183,6 @@ def _stored_settings(store: Store, product: str, tag: str) -> dict[str, Any] | N
 
 def _record(props: Mapping[str, Any]) -> AgentRecord:
     return AgentRecord.model_validate(_normalize(props))
-
-
-def _put(store: Store, record: AgentRecord, version: int | None, actor: str) -> Any:
-    try:
-        return store.put(record, expected_version=version, actor=actor)
-    except (AlreadyExists, Conflict):
-        raise
-    except LlmregError as err:
-        raise LlmregError(f"agent '{record.product}/{record.tag}': {err}") from None
 
 
 @dataclass(frozen=True)

@@ -12,28 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, UpdateResult
 from pydantic import ValidationError
 
-from ..domain import (
-    LlmModelRecord,
-    LlmModelSpec,
-    ModelEnvRecord,
-    ProductRecord,
-    SealedKey,
-    problems,
-)
-from ..errors import AlreadyExists, Conflict, FieldProblem, LlmregError, NotFound
+from ..domain import LlmModelRecord, LlmModelSpec, ModelEnvRecord, SealedKey, problems
+from ..errors import FieldProblem, LlmregError, NotFound
 from ..sealing import PublicKey, fingerprint, seal
-from ..store.base import Kind, Store
+from ..store.base import Kind, Store, Stored
 from ._provider import (
     StoreProvider,
-    changed_keys,
+    changed_elsewhere,
     drop_none,
-    failures,
+    env_problems,
+    get_product,
     ints,
-    is_unknown,
     unknown_paths,
+    with_secret_outputs,
 )
 
 REPLACED_OUT_OF_BAND = "(replaced outside pulumi)"
@@ -41,7 +35,6 @@ REPLACED_OUT_OF_BAND = "(replaced outside pulumi)"
 
 SETTINGS = ("temperature", "maxTokens", "topP", "stopSequences", "timeout")
 FIELDS = ("product", "tag", "name", "description", "provider", "model", *SETTINGS)
-_COMPARED = ("name", "description", "provider", "model", *SETTINGS, "envs", "apiKeys")
 _ENV_FIELDS = ("slug", "baseUrl", "active", "description")
 
 
@@ -110,39 +103,15 @@ def settings_of(props: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def get_product(store: Store, tag: str) -> ProductRecord | None:
-    try:
-        record = store.get(Kind.PRODUCT, tag, tag).record
-    except NotFound:
-        return None
-    assert isinstance(record, ProductRecord)
-    return record
-
-
-def env_problems(envs: Any, product: ProductRecord, what: str = "envs") -> list[FieldProblem]:
-    """Env slugs that the product does not declare."""
-    found: list[FieldProblem] = []
-    if not isinstance(envs, list):
-        return found
-    declared = product.env_slugs()
-    for i, env in enumerate(envs):
-        slug = env.get("slug") if isinstance(env, Mapping) else None
-        if isinstance(slug, str) and not is_unknown(slug) and slug not in declared:
-            found.append(
-                FieldProblem(
-                    f"{what}[{i}].slug",
-                    f"'{slug}' is not an environment of product '{product.tag}' "
-                    f"(it has: {', '.join(declared)})",
-                )
-            )
-    return found
-
-
 class LlmModelProvider(StoreProvider):
     """CRUD of model records; seals API keys on the way in."""
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        olds, news = ints(olds), ints(news)
+    kind = Kind.MODEL
+    resource = "LlmModel"
+    compared = ("name", "description", "provider", "model", *SETTINGS, "envs", "apiKeys")
+    in_use = "is still used by agents ({err}): point them at another model or delete them first"
+
+    def checked(self, news: dict[str, Any]) -> tuple[dict[str, Any], list[FieldProblem], list[str]]:
         inputs = normalize(news)
         unknown = unknown_paths(inputs)
         found: list[FieldProblem] = []
@@ -158,44 +127,29 @@ class LlmModelProvider(StoreProvider):
                     found.append(
                         FieldProblem(f"apiKeys.{slug}", f"names env '{slug}', not in envs")
                     )
-        product_tag = inputs.get("product")
         sealed_to: dict[str, str] = {}
-        if isinstance(product_tag, str) and not is_unknown(product_tag):
-            product = get_product(self.store(), product_tag)
-            if product is not None:
-                found += env_problems(inputs.get("envs"), product)
-                for slug in keys if isinstance(keys, Mapping) else {}:
-                    penv = product.env(slug)
-                    if penv is not None:
-                        sealed_to[slug] = penv.key_id
+        product = self.named_product(inputs)
+        if product is not None:
+            found += env_problems(inputs.get("envs"), product)
+            for slug in keys if isinstance(keys, Mapping) else {}:
+                penv = product.env(slug)
+                if penv is not None:
+                    sealed_to[slug] = penv.key_id
         inputs["sealedTo"] = sealed_to
         inputs["settings"] = settings_of(inputs)
-        return CheckResult(inputs, failures(found, unknown))
+        return inputs, found, unknown
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        olds, news = ints(olds), ints(news)
-        replaces = changed_keys(olds, news, ["product", "tag"])
-        changes = changed_keys(olds, news, _COMPARED)
+    def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        """True if a key would be sealed to another key pair of its env (a rotation)."""
         new_sealed: Mapping[str, str] = news.get("sealedTo") or {}
         old_sealed: Mapping[str, str] = olds.get("sealedTo") or {}
-        if any(old_sealed.get(env) != kid for env, kid in new_sealed.items()):
-            changes.append("sealedTo")
-        return DiffResult(changes=bool(replaces or changes), replaces=replaces)
+        return any(old_sealed.get(env) != kid for env, kid in new_sealed.items())
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = ints(props)
         store = self.store()
         record = self._record(store, props, reuse={})
-        try:
-            stored = store.put(record, expected_version=0, actor=self.actor())
-        except AlreadyExists:
-            if not props.get("adopt"):
-                raise LlmregError(
-                    f"model '{record.product}/{record.tag}' already exists in the registry (made "
-                    "outside this stack?): set adopt=True on the LlmModel to take it over"
-                ) from None
-            current = store.get(Kind.MODEL, record.product, record.tag)
-            stored = store.put(record, expected_version=current.version, actor=self.actor())
+        stored = self.create_record(store, record, adopt=bool(props.get("adopt")))
         return CreateResult(f"{record.product}/{record.tag}", _outs(props, record, stored.version))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -211,7 +165,7 @@ class LlmModelProvider(StoreProvider):
                 "then `pulumi up` to create it again"
             ) from None
         if current.version != version:
-            raise _conflict(what)
+            raise changed_elsewhere(what)
         reuse: dict[str, SealedKey] = {}
         old_keys: Mapping[str, str] = olds.get("apiKeys") or {}
         old_fps: Mapping[str, str] = olds.get("keyFingerprints") or {}
@@ -222,35 +176,12 @@ class LlmModelProvider(StoreProvider):
             if same_key and env.sealed_key and env.key_fingerprint == old_fps.get(env.slug):
                 reuse[env.slug] = env.sealed_key
         record = self._record(store, news, reuse=reuse)
-        try:
-            stored = store.put(record, expected_version=version, actor=self.actor())
-        except Conflict:
-            raise _conflict(what) from None
+        stored = self.update_record(store, record, version)
         return UpdateResult(_outs(news, record, stored.version))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        props = ints(props)
-        product, _, tag = id_.partition("/")
-        try:
-            stored = self.store().get(
-                Kind.MODEL, props.get("product") or product, props.get("tag") or tag
-            )
-        except NotFound:
-            return ReadResult("", {})
-        record = stored.record
-        assert isinstance(record, LlmModelRecord)
-        return ReadResult(id_, read_outs(record, props, stored.version))
-
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        props = ints(props)
-        product, tag = props["product"], props["tag"]
-        try:
-            self.store().delete(Kind.MODEL, product, tag, actor=self.actor())
-        except Conflict as err:
-            raise LlmregError(
-                f"model '{product}/{tag}' is still used by agents ({err}): point them at "
-                "another model or delete them first"
-            ) from None
+    def refreshed(self, store: Store, stored: Stored[Any], props: dict[str, Any]) -> dict[str, Any]:
+        assert isinstance(stored.record, LlmModelRecord)
+        return read_outs(stored.record, props, stored.version)
 
     def _record(
         self, store: Store, props: Mapping[str, Any], reuse: Mapping[str, SealedKey]
@@ -296,13 +227,6 @@ class LlmModelProvider(StoreProvider):
             )
         data = ints({k: props[k] for k in FIELDS if props.get(k) is not None})
         return LlmModelRecord.model_validate({**data, "envs": envs})
-
-
-def _conflict(what: str) -> LlmregError:
-    return LlmregError(
-        f"{what} changed in the registry since the last pulumi up: run `pulumi refresh` to see "
-        "the change, then `pulumi up` again"
-    )
 
 
 def _outs(props: Mapping[str, Any], record: LlmModelRecord, version: int) -> dict[str, Any]:
@@ -447,7 +371,5 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
             "keyFingerprints": None,
             "version": None,
         }
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["apiKeys"])
-        )
+        opts = with_secret_outputs(opts, "apiKeys")
         super().__init__(LlmModelProvider(), resource_name, props, opts)

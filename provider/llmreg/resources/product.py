@@ -6,16 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, UpdateResult
 from pydantic import ValidationError
 
 from ..domain import ProductEnv, ProductRecord, problems
-from ..errors import AlreadyExists, Conflict, FieldProblem, LlmregError, NotFound
+from ..errors import FieldProblem, LlmregError
 from ..sealing import PrivateKey, PublicKey
-from ..store.base import Kind, Store
-from ._provider import StoreProvider, changed_keys, failures, ints, is_unknown, unknown_paths
-
-_COMPARED = ("name", "envs", "givenPublicKeys", "keyRotations")
+from ..store.base import Kind, Store, Stored
+from ._provider import StoreProvider, ints, is_unknown, unknown_paths, with_secret_outputs
 
 
 def _check_product(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldProblem]]:
@@ -82,34 +80,31 @@ def _check_product(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldP
 class ProductProvider(StoreProvider):
     """CRUD of product records; generates the environment key pairs."""
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        olds, news = ints(olds), ints(news)
-        inputs, found = _check_product(news)
-        return CheckResult(inputs, failures(found, unknown_paths(inputs)))
+    kind = Kind.PRODUCT
+    resource = "Product"
+    replace_on = ("tag",)
+    compared = ("name", "envs", "givenPublicKeys", "keyRotations")
+    in_use = (
+        "still has models or agents in the registry ({err}); delete them first (or remove them "
+        "from this stack too)"
+    )
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        olds, news = ints(olds), ints(news)
-        replaces = changed_keys(olds, news, ["tag"])
-        changes = changed_keys(olds, news, _COMPARED)
-        if not changes and _drifted_keys(olds):
-            changes = ["publicKeys"]
-        return DiffResult(changes=bool(replaces or changes), replaces=replaces)
+    def checked(self, news: dict[str, Any]) -> tuple[dict[str, Any], list[FieldProblem], list[str]]:
+        inputs, found = _check_product(news)
+        return inputs, found, unknown_paths(inputs)
+
+    def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        return _drifted_keys(olds)
+
+    def locate(self, id_: str, props: Mapping[str, Any]) -> tuple[str, str]:
+        tag = props.get("tag") or id_
+        return tag, tag
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = ints(props)
         private, public = _keys(props, {})
         record = _record(props, public)
-        store = self.store()
-        try:
-            stored = store.put(record, expected_version=0, actor=self.actor())
-        except AlreadyExists:
-            if not props.get("adopt"):
-                raise LlmregError(
-                    f"product '{record.tag}' already exists in the registry (made outside this "
-                    "stack?): set adopt=True on the Product to take it over"
-                ) from None
-            current = store.get(Kind.PRODUCT, record.tag, record.tag)
-            stored = store.put(record, expected_version=current.version, actor=self.actor())
+        stored = self.create_record(self.store(), record, adopt=bool(props.get("adopt")))
         return CreateResult(record.tag, _outs(props, public, private, stored.version))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -119,24 +114,11 @@ class ProductProvider(StoreProvider):
         removed = set(olds.get("envs") or []) - set(news["envs"])
         if removed:
             _refuse_used_envs(self.store(), record.tag, removed)
-        try:
-            stored = self.store().put(
-                record, expected_version=int(olds.get("version") or 0) or None, actor=self.actor()
-            )
-        except Conflict:
-            raise LlmregError(
-                f"product '{record.tag}' changed in the registry since the last pulumi up: run "
-                "`pulumi refresh` to see the change, then `pulumi up` again"
-            ) from None
+        version = int(olds.get("version") or 0) or None
+        stored = self.update_record(self.store(), record, version)
         return UpdateResult(_outs(news, public, private, stored.version))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        props = ints(props)
-        tag = props.get("tag") or id_
-        try:
-            stored = self.store().get(Kind.PRODUCT, tag, tag)
-        except NotFound:
-            return ReadResult("", {})
+    def refreshed(self, store: Store, stored: Stored[Any], props: dict[str, Any]) -> dict[str, Any]:
         record = stored.record
         assert isinstance(record, ProductRecord)
         slugs = record.env_slugs()
@@ -154,18 +136,7 @@ class ProductProvider(StoreProvider):
             privateKeys={k: v for k, v in (props.get("privateKeys") or {}).items() if k in slugs},
             version=stored.version,
         )
-        return ReadResult(record.tag, outs)
-
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        props = ints(props)
-        tag = props.get("tag") or _id
-        try:
-            self.store().delete(Kind.PRODUCT, tag, tag, actor=self.actor())
-        except Conflict as err:
-            raise LlmregError(
-                f"product '{tag}' still has models or agents in the registry ({err}); delete "
-                "them first (or remove them from this stack too)"
-            ) from None
+        return outs
 
 
 def _keys(
@@ -307,7 +278,5 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
             "privateKeys": None,
             "version": None,
         }
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["privateKeys"])
-        )
+        opts = with_secret_outputs(opts, "privateKeys")
         super().__init__(ProductProvider(), resource_name, props, opts)
