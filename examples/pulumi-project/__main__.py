@@ -78,5 +78,5 @@ summarizer = llmreg.Agent(
 pulumi.export("support_resolved", support.resolved)
 pulumi.export("summarizer_resolved", summarizer.resolved)
 pulumi.export("support_prd", support.resolved["prd"])
-pulumi.export("public_keys", shop.publicKeys)
-pulumi.export("private_keys", shop.privateKeys)
+pulumi.export("public_keys", shop.public_keys)
+pulumi.export("private_keys", shop.private_keys)

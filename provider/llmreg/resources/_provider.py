@@ -63,9 +63,6 @@ class StoreProvider(ResourceProvider):
     """Input properties whose change replaces the resource."""
     compared: ClassVar[tuple[str, ...]]
     """Properties whose change updates the resource in place."""
-    in_use: ClassVar[str | None] = None
-    """What a refused delete (Conflict: the record is still used) says after the record's
-    name; ``{err}`` is the store's error. None: the Conflict is raised as it is."""
 
     def configure(self, req: ConfigureRequest) -> None:
         # Set on the deserialized instance inside the provider process only; never pickled
@@ -138,14 +135,10 @@ class StoreProvider(ResourceProvider):
         return ReadResult(id_, self.refreshed(store, stored, props))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
+        # A record still in use (a product with models, a model with agents) is refused by the
+        # store with a Conflict that names the records in the way and the fix.
         product, tag = self.locate(_id, ints(props))
-        try:
-            self.store().delete(self.kind, product, tag, actor=self.actor())
-        except Conflict as err:
-            if self.in_use is None:
-                raise
-            what = describe(self.kind, product, tag)
-            raise LlmregError(f"{what} {self.in_use.format(err=err)}") from None
+        self.store().delete(self.kind, product, tag, actor=self.actor())
 
     def create_record(self, store: Store, record: AnyRecord, *, adopt: bool) -> Stored[Any]:
         """Write a new record; one that already exists is taken over only with ``adopt``."""

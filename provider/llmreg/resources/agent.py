@@ -21,6 +21,7 @@ from ..domain import AgentRecord, LlmModelRecord, ModelConfig, problems
 from ..errors import AlreadyExists, Conflict, FieldProblem, LlmregError, NotFound
 from ..overrides import Layer, resolve_layers
 from ..store.base import AnyRecord, Kind, Store, Stored
+from ._outputs import StateOutput
 from ._provider import (
     UNKNOWN,
     StoreProvider,
@@ -217,9 +218,9 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
     description: pulumi.Output[str | None]
     model: pulumi.Output[str]
     """The model's tag."""
-    systemPrompt: pulumi.Output[str | None]
+    system_prompt = StateOutput[str | None]("systemPrompt")
     tools: pulumi.Output[list[dict[str, Any]]]
-    modelConfig: pulumi.Output[dict[str, Any]]
+    model_config = StateOutput[dict[str, Any]]("modelConfig")
     """Agent-level overrides."""
     envs: pulumi.Output[list[dict[str, Any]]]
     """Per env: ``slug`` and ``modelConfig`` (env-level overrides)."""

@@ -19,6 +19,7 @@ from ..domain import LlmModelRecord, LlmModelSpec, ModelEnvRecord, SealedKey, pr
 from ..errors import FieldProblem, LlmregError, NotFound
 from ..sealing import PublicKey, fingerprint, seal
 from ..store.base import Kind, Store, Stored
+from ._outputs import StateOutput
 from ._provider import (
     StoreProvider,
     changed_elsewhere,
@@ -109,7 +110,6 @@ class LlmModelProvider(StoreProvider):
     kind = Kind.MODEL
     resource = "LlmModel"
     compared = ("name", "description", "provider", "model", *SETTINGS, "envs", "apiKeys")
-    in_use = "is still used by agents ({err}): point them at another model or delete them first"
 
     def checked(self, news: dict[str, Any]) -> tuple[dict[str, Any], list[FieldProblem], list[str]]:
         inputs = normalize(news)
@@ -303,20 +303,20 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
     model: pulumi.Output[str]
     """The provider's model id."""
     temperature: pulumi.Output[float]
-    maxTokens: pulumi.Output[int | None]
-    topP: pulumi.Output[float | None]
-    stopSequences: pulumi.Output[list[str] | None]
+    max_tokens = StateOutput[int | None]("maxTokens")
+    top_p = StateOutput[float | None]("topP")
+    stop_sequences = StateOutput[list[str] | None]("stopSequences")
     timeout: pulumi.Output[int | None]
     envs: pulumi.Output[list[dict[str, Any]]]
     """Per env: ``slug``, ``baseUrl``, ``active``, ``description`` (no key)."""
-    apiKeys: pulumi.Output[dict[str, str]]
+    api_keys = StateOutput[dict[str, str]]("apiKeys")
     """Secret. Env slug -> API key."""
-    sealedTo: pulumi.Output[dict[str, str]]
+    sealed_to = StateOutput[dict[str, str]]("sealedTo")
     """Env slug -> id of the product env key pair the stored key is sealed to."""
     settings: pulumi.Output[dict[str, Any]]
     """The non-secret settings agents resolve against: product, provider, model, sampling
     settings and per env ``slug``/``baseUrl``/``active``."""
-    keyFingerprints: pulumi.Output[dict[str, str]]
+    key_fingerprints = StateOutput[dict[str, str]]("keyFingerprints")
     """Env slug -> non-secret fingerprint of the sealed key (changes when the key changes)."""
     version: pulumi.Output[int]
     """The registry record's version after the last write."""

@@ -13,6 +13,7 @@ from ..domain import ProductEnv, ProductRecord, problems
 from ..errors import FieldProblem, LlmregError
 from ..sealing import PrivateKey, PublicKey
 from ..store.base import Kind, Store, Stored
+from ._outputs import StateOutput
 from ._provider import StoreProvider, ints, is_unknown, unknown_paths, with_secret_outputs
 
 
@@ -84,10 +85,6 @@ class ProductProvider(StoreProvider):
     resource = "Product"
     replace_on = ("tag",)
     compared = ("name", "envs", "givenPublicKeys", "keyRotations")
-    in_use = (
-        "still has models or agents in the registry ({err}); delete them first (or remove them "
-        "from this stack too)"
-    )
 
     def checked(self, news: dict[str, Any]) -> tuple[dict[str, Any], list[FieldProblem], list[str]]:
         inputs, found = _check_product(news)
@@ -233,11 +230,11 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
     """Human-readable name."""
     envs: pulumi.Output[list[str]]
     """Environment slugs, in declared order."""
-    publicKeys: pulumi.Output[dict[str, str]]
+    public_keys = StateOutput[dict[str, str]]("publicKeys")
     """Env slug -> public key (``llmreg-pk1-...``) that API keys of that env are sealed to."""
-    keyIds: pulumi.Output[dict[str, str]]
+    key_ids = StateOutput[dict[str, str]]("keyIds")
     """Env slug -> id of the env's current key pair."""
-    privateKeys: pulumi.Output[dict[str, str]]
+    private_keys = StateOutput[dict[str, str]]("privateKeys")
     """Secret. Env slug -> generated private key (``llmreg-sk1-...``) for the runtime of that
     env. Envs whose public key was supplied have no entry."""
     version: pulumi.Output[int]

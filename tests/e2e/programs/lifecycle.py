@@ -87,6 +87,6 @@ summarizer = llmreg.Agent(
 
 pulumi.export("support_resolved", support.resolved)
 pulumi.export("summarizer_resolved", summarizer.resolved)
-pulumi.export("private_keys", shop.privateKeys)
-pulumi.export("key_ids", shop.keyIds)
-pulumi.export("fingerprints", sonnet.keyFingerprints)
+pulumi.export("private_keys", shop.private_keys)
+pulumi.export("key_ids", shop.key_ids)
+pulumi.export("fingerprints", sonnet.key_fingerprints)
