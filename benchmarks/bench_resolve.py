@@ -19,9 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.harness.postgres import postgres_database
 from tests.harness.registry import running_registry
 from tests.store import records as r
 
@@ -53,21 +51,6 @@ class Result:
             return float("nan")
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-@contextmanager
-def postgres_db(dsn: str) -> Iterator[str]:
-    import psycopg
-    from tests.harness.postgres import with_database
-
-    name = f"llmreg_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(dsn, name)
-    finally:
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def seed(url: str, admin_token: str) -> tuple[str, str]:
@@ -163,7 +146,7 @@ def main() -> None:
         )
         dsn = os.environ.get("LLMREG_TEST_PG_DSN")
         if dsn:
-            with postgres_db(dsn) as pg_url:
+            with postgres_database(dsn) as pg_url:
                 results += run_backend(
                     "postgresql", pg_url, tmp, args.seconds, args.threads, args.workers
                 )

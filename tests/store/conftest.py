@@ -52,24 +52,24 @@ def _open(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     return HttpStore(server.url, server.admin_token)
 
 
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """A Store of each backend."""
+def _opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     opened = _open(request.param, request, tmp_path)
     try:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A Store of each backend."""
+    yield from _opened(request, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     """The SQL store on SQLite and on PostgreSQL."""
-    opened = _open(request.param, request, tmp_path)
-    try:
-        yield opened
-    finally:
-        opened.close()
+    yield from _opened(request, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -10,6 +10,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import Field, SecretStr, model_validator
 
+from ..errors import NotFound
 from .common import NonEmpty, Provider, Record, Slug
 from .model_config import DEFAULT_TEMPERATURE, ModelConfig, Temperature
 from .rules import RuleViolation, require_unique
@@ -92,6 +93,18 @@ class LlmModelBase(ModelConfig, Generic[EnvT]):
 
     def env(self, slug: str) -> EnvT | None:
         return next((e for e in self.envs if e.slug == slug), None)
+
+    def active_env(self, slug: str) -> EnvT:
+        """The config of env ``slug``; NotFound (naming the envs that have one) when it is
+        missing or inactive: then no agent of this model can run in that env."""
+        env = self.env(slug)
+        if env is None or not env.active:
+            active = ", ".join(e.slug for e in self.envs if e.active) or "none"
+            raise NotFound(
+                f"model '{self.product}/{self.tag}' has no active configuration for environment "
+                f"'{slug}' (it has: {active})"
+            )
+        return env
 
 
 class LlmModelSpec(LlmModelBase[ModelEnvSpec]):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
 from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
-from ..errors import FieldProblem, NotFound, ValidationFailed
+from ..errors import FieldProblem, ValidationFailed
 from ..overrides import Layer, deploy_layers, resolve_layers
 from ..sealing import PrivateKey, open_sealed
 from ..store.base import Kind, ResolvedSource, Store
@@ -132,13 +132,7 @@ def _build(
     runtime: ModelConfig,
     private_key: PrivateKeys | None,
 ) -> ResolvedConfig:
-    menv = model.env(env)
-    if menv is None or not menv.active:
-        active = [e.slug for e in model.envs if e.active]
-        raise NotFound(
-            f"model {product}/{model.tag} has no active configuration for environment '{env}' "
-            f"(it has: {', '.join(active) or 'none'})"
-        )
+    menv = model.active_env(env)
     layers = deploy_layers(model.settings(), agent, env)
     merged = resolve_layers([*layers, (Layer.RUNTIME, runtime)])
     key: ApiKey | None = None

@@ -36,7 +36,6 @@ from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 
 from ...domain import AgentRecord, LlmModelRecord, ModelConfig, ModelEnvRecord, Record
-from ...errors import NotFound
 from ...overrides import Layer, deploy_layers, resolve_layers
 from ...store.base import Kind
 from ..auth import require_read
@@ -100,13 +99,7 @@ def get_resolved(
     if etag_matches(inm, etag):
         return Response(status_code=304, headers={"ETag": etag})
 
-    env_rec = model_rec.env(env)
-    if env_rec is None or not env_rec.active:
-        active = [e.slug for e in model_rec.envs if e.active]
-        raise NotFound(
-            f"model '{product}/{model_rec.tag}' (of agent '{product}/{agent}') has no active "
-            f"configuration for environment '{env}' (it has: {', '.join(active) or 'none'})"
-        )
+    env_rec = model_rec.active_env(env)
     merged = resolve_layers(deploy_layers(model_rec.settings(), agent_rec, env))
     resolved: dict[str, Any] = {
         "provider": str(model_rec.provider),
