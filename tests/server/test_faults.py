@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from llmreg.errors import StoreUnavailable
-from llmreg.store.base import Kind
+from llmreg.store.base import Kind, TokenScope
 from llmreg.store.http import HttpStore, RetryPolicy
 from tests.harness.registry import RegistryServer
 from tests.store import records as r
@@ -139,3 +139,41 @@ def test_total_time_budget_bounds_retries(registry: RegistryServer) -> None:
         store.close()
     assert elapsed < 3.5
     assert 2 <= len(schedule.seen) <= 5
+
+
+def _tokens_named(registry: RegistryServer, name: str) -> int:
+    direct = HttpStore(registry.url, registry.admin_token)
+    return sum(1 for t in direct.list_tokens() if t.name == name)
+
+
+def test_token_creation_is_never_sent_twice(registry: RegistryServer) -> None:
+    """Creating a token is not idempotent: after a lost answer the client does not resend
+    (a retry would mint a second token whose secret nobody saw); it says so instead."""
+    name = r.unique("lost")
+    schedule = Schedule(["drop"])
+    with fault_proxy(registry.url, schedule) as proxy:
+        store = _store(proxy.url, registry.admin_token)
+        with pytest.raises(StoreUnavailable, match="not resent since it must not run twice"):
+            store.create_token(name, TokenScope.ADMIN, None)
+    assert [a for _, path, a in schedule.seen if path == "/v1/tokens"] == ["drop"]
+    assert _tokens_named(registry, name) == 1  # the registry did create it, once
+
+
+def test_token_creation_is_resent_after_failures_that_did_nothing(
+    registry: RegistryServer,
+) -> None:
+    name = r.unique("resent")
+    schedule = Schedule(["429", "503", "pass"])
+    with fault_proxy(registry.url, schedule, retry_after="0") as proxy:
+        store = _store(proxy.url, registry.admin_token)
+        info, secret = store.create_token(name, TokenScope.ADMIN, None)
+    assert info.name == name and secret.startswith("llmreg_")
+    assert [a for _, _, a in schedule.seen] == ["429", "503", "pass"]
+    assert _tokens_named(registry, name) == 1
+
+    gateway = Schedule(["502"])
+    with fault_proxy(registry.url, gateway) as proxy:
+        store = _store(proxy.url, registry.admin_token)
+        with pytest.raises(StoreUnavailable, match="HTTP 502"):
+            store.create_token(r.unique("gw"), TokenScope.ADMIN, None)
+    assert [a for _, _, a in gateway.seen] == ["502"]  # a gateway error may hide a write

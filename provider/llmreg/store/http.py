@@ -126,8 +126,19 @@ class _Retryable(Exception):
 
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(f"HTTP {response.status_code}")
+        self.response = response
         self.status = response.status_code
         self.retry_after = _retry_after(response)
+
+
+def _not_handled(exc: BaseException) -> bool:
+    """Whether a failed attempt surely left the registry untouched, so that even a request that
+    must not run twice may be resent: it never connected, or the registry refused it (429) or
+    could not reach its database (503). A 502/504 from a proxy, or a lost answer, may follow a
+    request the registry did handle."""
+    if isinstance(exc, _Retryable):
+        return exc.status in (429, 503)
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -181,7 +192,8 @@ def _raise_for(response: httpx.Response, request: str) -> None:
         raise Unauthorized(f"the registry refused the token: {message}")
     if error_class is StoreUnavailable or error_class is ValidationFailed:
         raise StoreUnavailable(
-            f"the registry at {response.request.url} failed {request}: {message}"
+            f"the registry at {response.request.url} answered {request} with HTTP {status}: "
+            f"{message}"
         )
     raise error_class(message)
 
@@ -276,9 +288,11 @@ class HttpStore:
         headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
         ok: tuple[int, ...] = (200,),
+        idempotent: bool = True,
     ) -> httpx.Response:
         """Send with retries; return a response whose status is in ``ok`` (or 304/404 if
-        listed there), else raise the mapped llmreg error."""
+        listed there), else raise the mapped llmreg error. A request that is not
+        ``idempotent`` is resent only after failures the registry surely did not act on."""
         what = f"{method} {path}"
         sent_headers = self._headers(headers)
         started = time.monotonic()
@@ -293,7 +307,9 @@ class HttpStore:
             return response
 
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type((_Retryable, httpx.TransportError)),
+            retry=tenacity.retry_if_exception_type((_Retryable, httpx.TransportError))
+            if idempotent
+            else tenacity.retry_if_exception(_not_handled),
             stop=tenacity.stop_after_attempt(self.retry.attempts)
             | tenacity.stop_after_delay(budget),
             wait=self._wait,
@@ -301,6 +317,14 @@ class HttpStore:
         )
         try:
             response = retrying(attempt)
+        except _Retryable as exc:  # not idempotent: a 502/504 is final
+            response = exc.response
+        except httpx.TransportError as exc:  # not idempotent: the registry may have acted
+            raise StoreUnavailable(
+                f"{what} was sent to the registry at {self.url} but no answer came back "
+                f"({type(exc).__name__}); it was not resent since it must not run twice: "
+                "check whether it took effect"
+            ) from None
         except tenacity.RetryError as exc:
             last = exc.last_attempt
             failure = last.exception() if last.failed else None
@@ -381,7 +405,7 @@ class HttpStore:
         self, name: str, scope: TokenScope, product: str | None
     ) -> tuple[TokenInfo, str]:
         body = {"name": name, "scope": TokenScope(scope).value, "product": product}
-        response = self.request("POST", _path("tokens"), json=body, ok=(201,))
+        response = self.request("POST", _path("tokens"), json=body, ok=(201,), idempotent=False)
         data = response.json()
         return TokenInfo.model_validate(data["token"]), str(data["secret"])
 
