@@ -105,6 +105,12 @@ class TokenInfo(Record):
     revoked: bool = False
 
 
+def check_expected_version(expected_version: int | None) -> None:
+    """Reject an ``expected_version`` that ``Store.put`` gives no meaning to."""
+    if expected_version is not None and expected_version < 0:
+        raise ValueError("expected_version is None, 0 (create) or a version >= 1")
+
+
 class Store(Protocol):
     """What every store offers. All methods are safe to call from several threads."""
 

@@ -46,6 +46,7 @@ from .base import (
     Stored,
     TokenInfo,
     TokenScope,
+    check_expected_version,
     kind_of,
     product_of,
 )
@@ -427,8 +428,7 @@ class HttpStore:
         actor: str,
         idempotency_key: str | None = None,
     ) -> Stored[AnyRecord]:
-        if expected_version is not None and expected_version < 0:
-            raise ValueError("expected_version is None, 0 (create) or a version >= 1")
+        check_expected_version(expected_version)
         kind = kind_of(record)
         headers = {
             "Idempotency-Key": idempotency_key or f"llmreg-{uuid.uuid4()}",

@@ -36,6 +36,7 @@ from .base import (
     Stored,
     TokenInfo,
     TokenScope,
+    check_expected_version,
     describe,
     kind_of,
     product_of,
@@ -186,8 +187,7 @@ class SqlStore:
         actor: str,
         idempotency_key: str | None = None,
     ) -> Stored[AnyRecord]:
-        if expected_version is not None and expected_version < 0:
-            raise ValueError("expected_version is None, 0 (create) or a version >= 1")
+        check_expected_version(expected_version)
         return self._write(
             lambda conn: self._put(conn, record, expected_version, actor, idempotency_key)
         )
