@@ -128,6 +128,13 @@ def test_unconditional_put_creates_and_replaces(store: Store, shop: str) -> None
     assert store.get(Kind.MODEL, shop, "m").record.name == "Other"
 
 
+def test_negative_expected_version_is_refused_before_any_write(store: Store, shop: str) -> None:
+    with pytest.raises(ValueError, match="expected_version is None, 0"):
+        store.put(r.model(shop, "m"), expected_version=-1, actor=ACTOR)
+    with pytest.raises(NotFound):
+        store.get(Kind.MODEL, shop, "m")
+
+
 def test_writing_identical_content_makes_no_new_version(store: Store, shop: str) -> None:
     model = r.model(shop, "m")
     store.put(model, expected_version=0, actor=ACTOR)
