@@ -63,6 +63,20 @@ class Conflict(LlmregError):
     code = "conflict"
 
 
+class StaleVersion(Conflict):
+    """A write expected a version of the record that is no longer current (HTTP 412 on a stale
+    ``If-Match``): someone changed or deleted the record since it was read."""
+
+    status = 412
+    code = "precondition_failed"
+
+
+class IdempotencyKeyReused(Conflict):
+    """A write reused an idempotency key that an earlier, different write used."""
+
+    code = "idempotency_key_reused"
+
+
 class Unauthorized(LlmregError):
     """The registry refused the request's credentials (missing or unknown token)."""
 
@@ -90,14 +104,23 @@ class SealingError(LlmregError):
 
 _BY_CODE: dict[str, type[LlmregError]] = {
     cls.code: cls
-    for cls in (ValidationFailed, NotFound, AlreadyExists, Conflict, Unauthorized, Forbidden)
+    for cls in (
+        ValidationFailed,
+        NotFound,
+        AlreadyExists,
+        Conflict,
+        StaleVersion,
+        IdempotencyKeyReused,
+        Unauthorized,
+        Forbidden,
+    )
 }
 _BY_STATUS: dict[int, type[LlmregError]] = {
     401: Unauthorized,
     403: Forbidden,
     404: NotFound,
     409: Conflict,
-    412: Conflict,  # a stale If-Match ("precondition_failed")
+    412: StaleVersion,
 }
 
 

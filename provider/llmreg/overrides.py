@@ -1,20 +1,26 @@
 """Override resolution: model < agent < environment < runtime, field by field, with provenance.
 
-One pure function serves deploy time (``Agent.resolved``, three layers) and run time
-(``llmreg.resolve``, plus the runtime layer).
+One function, :func:`resolve_env`, gives the one shape of a resolved configuration,
+:class:`ResolvedEnv`: the Agent resource's ``resolved`` (three layers, every active env), the
+registry server's resolved endpoint, the runtime's ``llmreg.resolve`` (plus the runtime layer)
+and the CLI all use it.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .domain.agent import AgentRecord
+from pydantic.alias_generators import to_camel
+
+from ._compat import StrEnum
+from .domain.agent import AgentBase
+from .domain.common import Provider
+from .domain.llm_model import ModelSettings
 from .domain.model_config import OVERRIDABLE_FIELDS, ModelConfig
 
 
-class Layer(enum.StrEnum):
+class Layer(StrEnum):
     """Where a resolved value came from, lowest precedence first."""
 
     MODEL = "model"
@@ -47,7 +53,7 @@ def resolve_layers(layers: Sequence[tuple[Layer, ModelConfig]]) -> Resolved:
 
 
 def deploy_layers(
-    model: ModelConfig, agent: AgentRecord | None, env: str
+    model: ModelConfig, agent: AgentBase | None, env: str
 ) -> list[tuple[Layer, ModelConfig]]:
     """The layers known at deploy time for ``agent`` in ``env``: the model entity's settings,
     the agent's overrides and the agent's overrides for ``env`` (an absent agent or env
@@ -59,3 +65,47 @@ def deploy_layers(
         if agent_env is not None:
             layers.append((Layer.ENV, agent_env.overrides))
     return layers
+
+
+class ResolvedEnv(ModelConfig):
+    """The effective configuration of an agent (or a bare model) in one environment: provider,
+    model id, the env's base URL, every setting some layer sets, and ``provenance``: the
+    camelCase name of each set field -> the layer it came from. Never a key."""
+
+    provider: Provider
+    model: str
+    base_url: str | None = None
+    provenance: dict[str, Layer]
+
+    def layer_of(self, field: str) -> Layer | None:
+        """The layer of a snake_case or camelCase setting name (None if no layer sets it)."""
+        return self.provenance.get(to_camel(field))
+
+
+def resolve_env(
+    model: ModelSettings,
+    agent: AgentBase | None,
+    env: str,
+    runtime: ModelConfig | None = None,
+) -> ResolvedEnv:
+    """``agent`` (or the bare ``model``) in ``env``: model < agent < env (< ``runtime``).
+
+    The caller makes sure ``env`` is one of the model's active envs.
+    """
+    layers = deploy_layers(model.layer(), agent, env)
+    if runtime is not None:
+        layers.append((Layer.RUNTIME, runtime))
+    merged = resolve_layers(layers)
+    model_env = next(e for e in model.envs if e.slug == env)
+    return ResolvedEnv(
+        provider=model.provider,
+        model=model.model,
+        base_url=model_env.base_url,
+        **merged.settings.set_fields(),
+        provenance={to_camel(k): v for k, v in merged.provenance.items()},
+    )
+
+
+def resolve_all(model: ModelSettings, agent: AgentBase | None) -> dict[str, ResolvedEnv]:
+    """Env slug -> :class:`ResolvedEnv` for every env where ``model`` has an active config."""
+    return {e.slug: resolve_env(model, agent, e.slug) for e in model.active_envs()}

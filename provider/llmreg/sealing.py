@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -131,29 +131,33 @@ def seal(
 
 
 def open_sealed(
-    sealed: SealedKey,
+    sealed: SealedKey | Sequence[SealedKey],
     private_keys: Iterable[PrivateKey],
     *,
     product: str,
     env: str,
     model_tag: str,
 ) -> str:
-    """Open ``sealed`` with whichever of ``private_keys`` it was sealed to.
+    """Open ``sealed`` (one ciphertext, or the same key sealed to several key pairs of the env
+    during a rotation) with whichever of ``private_keys`` it was sealed to.
 
-    Raises SealingError (never revealing anything) when no key matches the ciphertext's key id,
+    Raises SealingError (never revealing anything) when no key matches a ciphertext's key id,
     or when the ciphertext was tampered with or moved to another record.
     """
+    candidates = [sealed] if isinstance(sealed, SealedKey) else list(sealed)
     keys = {k.key_id: k for k in private_keys}
-    key = keys.get(sealed.key_id)
-    if key is None:
+    match = next(((c, keys[c.key_id]) for c in candidates if c.key_id in keys), None)
+    if match is None:
+        sealed_to = ", ".join(c.key_id for c in candidates)
         raise SealingError(
-            f"the API key of {product}/{env}/{model_tag} is sealed to key pair {sealed.key_id}, "
+            f"the API key of {product}/{env}/{model_tag} is sealed to key pair(s) {sealed_to}, "
             f"but the private key(s) given are for {', '.join(sorted(keys)) or 'nothing'}: "
             f"pass the private key of environment '{env}'"
         )
+    ciphertext, key = match
     try:
         plaintext = _SUITE.decrypt(
-            _unb64(sealed.ciphertext), key._key, info=binding(product, env, model_tag)
+            _unb64(ciphertext.ciphertext), key._key, info=binding(product, env, model_tag)
         )
     except (InvalidTag, ValueError):
         raise SealingError(
@@ -163,10 +167,14 @@ def open_sealed(
     return plaintext.decode()
 
 
-def fingerprint(sealed: SealedKey) -> str:
-    """A short non-secret digest of the *ciphertext* (which is salted by HPKE's ephemeral key).
-
-    It changes whenever a key is re-sealed and tells nothing about the plaintext.
-    """
-    digest = hmac.new(b"llmreg-fp1", _unb64(sealed.ciphertext), hashlib.sha256).hexdigest()
-    return f"fp1:{digest[:16]}"
+def fingerprint(sealed: SealedKey | Sequence[SealedKey]) -> str:
+    """A short non-secret digest of the *ciphertexts* of one env's key (salted by HPKE's
+    ephemeral keys): it changes whenever the key is re-sealed or a ciphertext is replaced, and
+    tells nothing about the plaintext. One ciphertext gives the same value as a list of it."""
+    parts = [sealed] if isinstance(sealed, SealedKey) else list(sealed)
+    mac = hmac.new(b"llmreg-fp1", digestmod=hashlib.sha256)
+    for i, part in enumerate(parts):
+        if i:
+            mac.update(b"|")
+        mac.update(_unb64(part.ciphertext))
+    return f"fp1:{mac.hexdigest()[:16]}"

@@ -75,7 +75,7 @@ def test_idempotency_key_replays_a_write(client: httpx.Client, world: Fixture) -
     assert (first.status_code, retry.status_code) == (200, 200)
     assert first.json()["version"] == retry.json()["version"] == 2
     reused = client.put(path, json={**body, "temperature": 1.0}, headers=headers)
-    assert (reused.status_code, _error(reused)["code"]) == (409, "conflict")
+    assert (reused.status_code, _error(reused)["code"]) == (409, "idempotency_key_reused")
 
 
 def test_actor_header_is_recorded_for_admin_and_prefixed_for_tokens(
@@ -194,12 +194,16 @@ def test_resolved_config_has_the_sealed_key_and_merged_settings(
     prd = next(e for e in model["record"]["envs"] if e["slug"] == "prd")
     assert body["envConfig"]["sealedKey"] == prd["sealedKey"]
     assert body["envConfig"]["keyFingerprint"] == prd["keyFingerprint"]
-    assert body["resolved"]["settings"] == {"temperature": 0.1, "maxTokens": 500}
-    assert body["resolved"]["provenance"] == {"temperature": "env", "maxTokens": "agent"}
-    assert body["resolved"]["provider"] == "anthropic"
+    assert body["resolved"] == {
+        "provider": "anthropic",
+        "model": body["model"]["model"],
+        "temperature": 0.1,
+        "maxTokens": 500,
+        "provenance": {"temperature": "env", "maxTokens": "agent"},
+    }
 
     dev = client.get(f"/v1/products/{world.a}/agents/support/resolved/dev").json()
-    assert dev["resolved"]["settings"]["temperature"] == 0.5
+    assert dev["resolved"]["temperature"] == 0.5
     assert dev["resolved"]["provenance"]["temperature"] == "model"
 
     assert client.get(path, headers={"If-None-Match": answer.headers["etag"]}).status_code == 304

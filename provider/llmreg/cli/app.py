@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from .. import settings
 from ..errors import LlmregError
 from ..sealing import PrivateKey
 from ..store.base import Kind, Store, TokenAdmin, TokenScope
@@ -209,9 +210,7 @@ def resolve_cmd(
     from ..runtime import resolve
 
     key_text = (
-        private_key_file.read_text().strip()
-        if private_key_file
-        else os.environ.get("LLMREG_PRIVATE_KEY")
+        private_key_file.read_text().strip() if private_key_file else settings.PRIVATE_KEY.get()
     )
     overrides: dict[str, Any] = {}
     for item in set_ or []:

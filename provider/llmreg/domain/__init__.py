@@ -1,29 +1,37 @@
 """The registry's domain (design §2): one pydantic model per shape that crosses a boundary."""
 
-from .agent import AgentEnv, AgentRecord, Tool
-from .common import Provider, Record
+from .agent import AgentEnv, AgentRecord, AgentSpec, Tool
+from .common import PROVIDERS, Provider, Record
 from .llm_model import (
     LlmModelRecord,
     LlmModelSpec,
+    ModelEnv,
     ModelEnvRecord,
     ModelEnvSpec,
+    ModelSettings,
     SealedKey,
 )
 from .model_config import OVERRIDABLE_FIELDS, ModelConfig
-from .product import ProductEnv, ProductRecord
+from .product import KeyRotation, ProductEnv, ProductRecord, ProductSpec
 from .rules import parse, problems
 
 __all__ = [
     "OVERRIDABLE_FIELDS",
+    "PROVIDERS",
     "AgentEnv",
     "AgentRecord",
+    "AgentSpec",
+    "KeyRotation",
     "LlmModelRecord",
     "LlmModelSpec",
     "ModelConfig",
+    "ModelEnv",
     "ModelEnvRecord",
     "ModelEnvSpec",
+    "ModelSettings",
     "ProductEnv",
     "ProductRecord",
+    "ProductSpec",
     "Provider",
     "Record",
     "SealedKey",

@@ -1,9 +1,8 @@
-"""Shared pieces of the domain: the camelCase base model, slugs and the provider enum."""
+"""Shared pieces of the domain: the camelCase base model, slugs, the provider names, owners."""
 
 from __future__ import annotations
 
-import enum
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
@@ -15,15 +14,13 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
+Provider = Literal["anthropic", "openai", "google", "cohere", "custom"]
+"""The LLM vendors a model entity can point at (``custom``: any OpenAI-compatible endpoint)."""
 
-class Provider(enum.StrEnum):
-    """The LLM vendors a model entity can point at."""
+PROVIDERS: tuple[str, ...] = get_args(Provider)
 
-    ANTHROPIC = "anthropic"
-    OPENAI = "openai"
-    GOOGLE = "google"
-    COHERE = "cohere"
-    CUSTOM = "custom"
+Owner = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+"""The Pulumi resource that manages a record: its URN (``urn:pulumi:<stack>::<project>::...``)."""
 
 
 class Record(BaseModel):

@@ -1,7 +1,9 @@
 """LlmModel: a provider's model with its sampling defaults and one config per environment.
 
-Two shapes share every rule: the *spec* a user declares (plaintext API key, a secret) and the
-*record* the registry stores (the key sealed to the environment, plus its fingerprint).
+Two shapes share every rule: the *spec* a user declares (each env's API key in plaintext, a
+secret) and the *record* the registry stores (each key sealed to its environment's key pair(s),
+plus a non-secret fingerprint).
+:class:`ModelSettings` is what agents resolve against: the record without keys.
 """
 
 from __future__ import annotations
@@ -11,30 +13,29 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import Field, SecretStr, model_validator
 
 from ..errors import NotFound
-from .common import NonEmpty, Provider, Record, Slug
+from .common import NonEmpty, Owner, Provider, Record, Slug
 from .model_config import DEFAULT_TEMPERATURE, ModelConfig, Temperature
-from .rules import RuleViolation, require_unique
+from .rules import RuleViolation, explain_pattern, require_unique
+
+URL_PATTERN = r"^https?://\S+$"
+explain_pattern(URL_PATTERN, "is not valid: it must be an http(s) URL")
+
+BaseUrl = Annotated[str, Field(pattern=URL_PATTERN)]
 
 
-class ModelEnvBase(Record):
+class ModelEnv(Record):
     """The non-secret part of a model's configuration for one environment."""
 
     slug: Slug
-    base_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    base_url: BaseUrl | None = None
     active: bool = True
     description: str | None = None
 
-    def has_key(self) -> bool:
-        raise NotImplementedError
 
-
-class ModelEnvSpec(ModelEnvBase):
+class ModelEnvSpec(ModelEnv):
     """A model env as declared: the API key in plaintext, kept out of repr and logs."""
 
     api_key: SecretStr | None = None
-
-    def has_key(self) -> bool:
-        return self.api_key is not None and bool(self.api_key.get_secret_value())
 
 
 class SealedKey(Record):
@@ -44,17 +45,19 @@ class SealedKey(Record):
     ciphertext: NonEmpty
 
 
-class ModelEnvRecord(ModelEnvBase):
-    """A model env as stored: the sealed key and its non-secret fingerprint, never plaintext."""
+class ModelEnvRecord(ModelEnv):
+    """A model env as stored: never plaintext. ``sealed_key`` is sealed to the env's current key
+    pair, ``next_sealed_key`` to its staged next pair while a rotation is staged."""
 
     sealed_key: SealedKey | None = None
+    next_sealed_key: SealedKey | None = None
     key_fingerprint: str | None = None
 
-    def has_key(self) -> bool:
-        return self.sealed_key is not None
+    def sealed_keys(self) -> list[SealedKey]:
+        return [k for k in (self.sealed_key, self.next_sealed_key) if k is not None]
 
 
-EnvT = TypeVar("EnvT", bound=ModelEnvBase)
+EnvT = TypeVar("EnvT", bound=ModelEnv)
 
 
 class LlmModelBase(ModelConfig, Generic[EnvT]):
@@ -73,13 +76,13 @@ class LlmModelBase(ModelConfig, Generic[EnvT]):
     def _env_rules(self) -> LlmModelBase[EnvT]:
         require_unique([e.slug for e in self.envs], "envs", "slug")
         for i, env in enumerate(self.envs):
-            if self.provider == Provider.CUSTOM and env.base_url is None:
+            if self.provider == "custom" and env.base_url is None:
                 raise RuleViolation(
                     f"envs[{i}].baseUrl",
                     f"environment '{env.slug}' of a 'custom' provider model needs a baseUrl "
                     "(the endpoint to call)",
                 )
-            if self.provider != Provider.CUSTOM and not env.has_key():
+            if self.provider != "custom" and not self._has_key(env):
                 raise RuleViolation(
                     f"envs[{i}].apiKey",
                     f"environment '{env.slug}' needs an apiKey for provider '{self.provider}' "
@@ -87,9 +90,12 @@ class LlmModelBase(ModelConfig, Generic[EnvT]):
                 )
         return self
 
+    def _has_key(self, env: EnvT) -> bool:
+        raise NotImplementedError
+
     def settings(self) -> ModelConfig:
         """The model entity's layer of the override chain."""
-        return ModelConfig.model_validate(self.set_fields())
+        return self.layer()
 
     def env(self, slug: str) -> EnvT | None:
         return next((e for e in self.envs if e.slug == slug), None)
@@ -106,10 +112,41 @@ class LlmModelBase(ModelConfig, Generic[EnvT]):
             )
         return env
 
+    def model_settings(self) -> ModelSettings:
+        """What agents resolve against: everything but keys and descriptions."""
+        return ModelSettings(
+            product=self.product,
+            provider=self.provider,
+            model=self.model,
+            **self.set_fields(),
+            envs=[ModelEnv(slug=e.slug, base_url=e.base_url, active=e.active) for e in self.envs],
+        )
+
 
 class LlmModelSpec(LlmModelBase[ModelEnvSpec]):
-    """An LlmModel as a user declares it (Pulumi inputs, API keys in plaintext)."""
+    """An LlmModel as a user declares it (API keys in plaintext)."""
+
+    def _has_key(self, env: ModelEnvSpec) -> bool:
+        return env.api_key is not None and bool(env.api_key.get_secret_value())
 
 
 class LlmModelRecord(LlmModelBase[ModelEnvRecord]):
     """An LlmModel as the registry stores it (API keys sealed)."""
+
+    owner: Owner | None = None
+
+    def _has_key(self, env: ModelEnvRecord) -> bool:
+        return env.sealed_key is not None
+
+
+class ModelSettings(ModelConfig):
+    """A model as agents see it: product, provider, model id, sampling settings and, per env,
+    slug, baseUrl and whether it is active. Never a key."""
+
+    product: Slug
+    provider: Provider
+    model: NonEmpty
+    envs: list[ModelEnv]
+
+    def active_envs(self) -> list[ModelEnv]:
+        return [e for e in self.envs if e.active]

@@ -40,3 +40,7 @@ class ModelConfig(Record):
             for name in OVERRIDABLE_FIELDS
             if getattr(self, name) is not None
         }
+
+    def layer(self) -> ModelConfig:
+        """Just the overridable settings of this object, as one layer of the override chain."""
+        return ModelConfig.model_validate(self.set_fields())

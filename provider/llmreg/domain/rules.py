@@ -14,6 +14,16 @@ from .common import SLUG_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
 
+_PATTERN_MESSAGES: dict[str, str] = {
+    SLUG_PATTERN: "is not a valid slug: use 1-63 lowercase letters, digits, '-', '_' or '.', "
+    "starting with a letter or digit",
+}
+
+
+def explain_pattern(pattern: str, message: str) -> None:
+    """Say what a value matching ``pattern`` must look like (``{input!r} <message>``)."""
+    _PATTERN_MESSAGES[pattern] = message
+
 
 class RuleViolation(PydanticCustomError):
     """Raised inside a validator: a rule that names its own field path (camelCase)."""
@@ -45,18 +55,14 @@ def _path(loc: tuple[int | str, ...]) -> str:
 def _message(err: Any) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
-    if kind == "string_pattern_mismatch" and ctx.get("pattern") == SLUG_PATTERN:
-        return (
-            f"{err['input']!r} is not a valid slug: use 1-63 lowercase letters, digits, '-', '_' "
-            "or '.', starting with a letter or digit"
-        )
     if kind == "string_pattern_mismatch":
-        return f"{err['input']!r} is not valid: it must be an http(s) URL"
+        hint = _PATTERN_MESSAGES.get(str(ctx.get("pattern")), "has the wrong format")
+        return f"{err['input']!r} {hint}"
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
         return "is not a known field (check its spelling)"
-    if kind == "enum":
+    if kind in ("enum", "literal_error"):
         return f"{err['input']!r} is not one of: {ctx.get('expected')}"
     if kind == "too_short" and isinstance(err.get("input"), list):
         return "needs at least one entry"

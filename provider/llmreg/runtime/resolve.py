@@ -12,14 +12,17 @@ import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict, Unpack
+from typing import Any
+
+from pydantic.alias_generators import to_snake
+from typing_extensions import TypedDict, Unpack
 
 from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
 from ..errors import FieldProblem, ValidationFailed
-from ..overrides import Layer, deploy_layers, resolve_layers
+from ..overrides import resolve_env
 from ..sealing import PrivateKey, open_sealed
 from ..store.base import Kind, ResolvedSource, Store
-from ..store.url import open_store
+from ..store.url import shared_store
 from .result import ApiKey, ResolvedConfig
 
 PrivateKeys = str | PrivateKey | Sequence[str | PrivateKey]
@@ -27,7 +30,6 @@ Overrides = Mapping[str, Any] | ModelConfig | None
 
 DEFAULT_TTL = 5.0
 
-_stores: dict[tuple[str | None, str | None], Store] = {}
 _lock = threading.Lock()
 
 
@@ -43,16 +45,6 @@ _CacheKey = tuple[str, str, str, str]
 _cache: weakref.WeakKeyDictionary[Store, dict[_CacheKey, _Entry]] = weakref.WeakKeyDictionary()
 """Per store (held weakly: a closed and collected store takes its entries along), then per
 (product, env, agent, model)."""
-
-
-def _store_for(store: Store | None, url: str | None, token: str | None) -> Store:
-    if store is not None:
-        return store
-    with _lock:
-        key = (url, token)
-        if key not in _stores:
-            _stores[key] = open_store(url, token)
-        return _stores[key]
 
 
 def _keys(private_key: PrivateKeys | None) -> list[PrivateKey]:
@@ -133,30 +125,34 @@ def _build(
     private_key: PrivateKeys | None,
 ) -> ResolvedConfig:
     menv = model.active_env(env)
-    layers = deploy_layers(model.settings(), agent, env)
-    merged = resolve_layers([*layers, (Layer.RUNTIME, runtime)])
+    resolved = resolve_env(model.model_settings(), agent, env, runtime)
     key: ApiKey | None = None
-    if menv.sealed_key is not None:
+    if menv.sealed_keys():
         key = ApiKey(
             open_sealed(
-                menv.sealed_key, _keys(private_key), product=product, env=env, model_tag=model.tag
+                menv.sealed_keys(),
+                _keys(private_key),
+                product=product,
+                env=env,
+                model_tag=model.tag,
             )
         )
-    s = merged.settings
     return ResolvedConfig(
         product=product,
         env=env,
         agent=agent.tag if agent is not None else None,
         model_tag=model.tag,
-        provider=str(model.provider),
-        model=model.model,
-        base_url=menv.base_url,
-        temperature=s.temperature,
-        max_tokens=s.max_tokens,
-        top_p=s.top_p,
-        stop_sequences=tuple(s.stop_sequences) if s.stop_sequences is not None else None,
-        timeout=s.timeout,
-        provenance=dict(merged.provenance),
+        provider=resolved.provider,
+        model=resolved.model,
+        base_url=resolved.base_url,
+        temperature=resolved.temperature,
+        max_tokens=resolved.max_tokens,
+        top_p=resolved.top_p,
+        stop_sequences=tuple(resolved.stop_sequences)
+        if resolved.stop_sequences is not None
+        else None,
+        timeout=resolved.timeout,
+        provenance={to_snake(k): v for k, v in resolved.provenance.items()},
         system_prompt=agent.system_prompt if agent is not None else None,
         _key=key,
     )
@@ -184,7 +180,7 @@ def _resolve(
     options: StoreOptions,
 ) -> ResolvedConfig:
     runtime = _runtime_layer(overrides)  # validate before any I/O
-    st = _store_for(options.get("store"), options.get("url"), options.get("token"))
+    st = options.get("store") or shared_store(options.get("url"), options.get("token"))
     ttl = options.get("ttl", DEFAULT_TTL)
     agent_rec, model_rec = _fetch(st, product, env, agent, model, ttl)
     return _build(product, env, agent_rec, model_rec, runtime, private_key)

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from .. import settings
 from .auth import Authenticator
 from .deps import Registry
 from .errors import install as install_errors
 from .limits import DEFAULT_MAX_BODY, BodyLimitMiddleware, RateLimiter
 from .logging import AccessLogMiddleware, configure
 from .routes import health, history, records, resolved, tokens
-
-ADMIN_TOKEN_ENV = "LLMREG_ADMIN_TOKEN"  # noqa: S105 (a variable name)
-RATE_LIMIT_ENV = "LLMREG_RATE_LIMIT"
-"""Requests per minute per token; unset or 0 = no limit."""
-DB_URL_ENV = "LLMREG_SERVER_DB_URL"
-"""How ``serve(workers>1)`` hands the database URL to uvicorn's worker processes."""
-
-
-def _rate_limit_from_env() -> float | None:
-    raw = os.environ.get(RATE_LIMIT_ENV, "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{RATE_LIMIT_ENV} must be a number of requests per minute") from None
-    return value if value > 0 else None
 
 
 def create_app(
@@ -49,8 +32,10 @@ def create_app(
     from ..store.sql import SqlStore
 
     configure(log_level)
-    admin = admin_token or os.environ.get(ADMIN_TOKEN_ENV) or None
-    limit = rate_limit_per_minute if rate_limit_per_minute is not None else _rate_limit_from_env()
+    admin = admin_token or settings.ADMIN_TOKEN.get()
+    limit = (
+        rate_limit_per_minute if rate_limit_per_minute is not None else settings.RATE_LIMIT.get()
+    )
     store = SqlStore(db_url)
     registry = Registry(
         store=store,
@@ -82,7 +67,9 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """uvicorn factory for ``serve(workers>1)``: settings come from the environment."""
-    url = os.environ.get(DB_URL_ENV)
+    url = settings.SERVER_DB_URL.get()
     if not url:
-        raise RuntimeError(f"{DB_URL_ENV} is not set: start the server with `llmreg serve`")
-    return create_app(url, log_level=os.environ.get("LLMREG_LOG_LEVEL", "info"))
+        raise RuntimeError(
+            f"{settings.SERVER_DB_URL.name} is not set: start the server with `llmreg serve`"
+        )
+    return create_app(url, log_level=settings.LOG_LEVEL.get())

@@ -13,10 +13,12 @@ import re
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .._compat import UTC
 
 ACCESS_LOGGER = "llmreg.access"
 REQUEST_ID_HEADER = "x-request-id"

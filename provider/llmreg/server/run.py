@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import socket
 
-from .app import ADMIN_TOKEN_ENV, DB_URL_ENV, create_app
+from .. import settings
+from .app import create_app
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -51,10 +52,10 @@ def serve(
         "proxy_headers": False,
     }
     if workers > 1:
-        os.environ[DB_URL_ENV] = db_url
-        os.environ["LLMREG_LOG_LEVEL"] = log_level
+        os.environ[settings.SERVER_DB_URL.name] = db_url
+        os.environ[settings.LOG_LEVEL.name] = log_level
         if admin_token:
-            os.environ[ADMIN_TOKEN_ENV] = admin_token
+            os.environ[settings.ADMIN_TOKEN.name] = admin_token
         config = uvicorn.Config(
             "llmreg.server.app:app_from_env",
             factory=True,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+import tenacity
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -85,16 +85,18 @@ def is_transient(exc: BaseException) -> bool:
     return sqlstate in {"40001", "40P01", "23505", "55P03"}
 
 
-def retry_locked(fn: Callable[[], T], attempts: int = 8) -> T:
-    """Run ``fn``; retry transient database failures with a short, growing backoff."""
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except Exception as exc:
-            if not is_transient(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(min(0.01 * 2**attempt, 0.5))
-    raise AssertionError("unreachable")
+_RETRY_LOCKED = tenacity.Retrying(
+    retry=tenacity.retry_if_exception(is_transient),
+    stop=tenacity.stop_after_attempt(8),
+    wait=tenacity.wait_random_exponential(multiplier=0.01, max=0.5),
+    reraise=True,
+)
+
+
+def retry_locked(fn: Callable[[], T]) -> T:
+    """Run ``fn``; retry transient database failures (up to 8 attempts, a short, growing
+    backoff with jitter), then raise the last one."""
+    return _RETRY_LOCKED.copy()(fn)
 
 
 def current_revision(conn: Connection) -> str | None:

@@ -5,11 +5,13 @@ Keep in step with ``migrations/versions/``: a test compares the two.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+
+from .._compat import UTC
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):

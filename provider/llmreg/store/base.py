@@ -8,17 +8,17 @@ contract test suite (tests/store/).
 from __future__ import annotations
 
 import builtins
-import enum
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from .._compat import StrEnum
 from ..domain import AgentRecord, LlmModelRecord, ProductRecord, Record
 
 
-class Kind(enum.StrEnum):
+class Kind(StrEnum):
     """A kind of record; its value is the collection name used in URLs and tables."""
 
     PRODUCT = "products"
@@ -68,7 +68,7 @@ class Stored(BaseModel, Generic[R]):
         return f'"{self.version}"'
 
 
-class Action(enum.StrEnum):
+class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -88,7 +88,7 @@ class AuditEntry(Record):
     changed_fields: list[str]
 
 
-class TokenScope(enum.StrEnum):
+class TokenScope(StrEnum):
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"

@@ -3,8 +3,9 @@
 - One pooled ``httpx.Client`` per process and base URL, shared by every ``HttpStore`` on it
   (the token travels per request), closed when the last store on it closes.
 - Retries (tenacity): connection errors and timeouts, 429 (honouring ``Retry-After``, capped),
-  502/503/504; exponential backoff with full jitter; bounded by attempts
-  (``$LLMREG_HTTP_RETRIES``, default 5) and total time (default 30 s). After that:
+  502/503/504; exponential backoff with full jitter; bounded by total time (default 60 s,
+  ``$LLMREG_RETRY_SECONDS`` or stack config ``llmreg:retrySeconds``: long enough to ride out a
+  registry restart) and optionally by attempts (``$LLMREG_HTTP_RETRIES``). After that:
   ``StoreUnavailable`` naming the URL, the request, the attempts and the last failure.
 - Every write carries an ``Idempotency-Key`` made once per logical call and reused by its
   retries, so a retry after a lost response returns the first result instead of writing again.
@@ -17,7 +18,6 @@ The resolved-config endpoint (see ``llmreg.server.routes.resolved``) is ``get_re
 from __future__ import annotations
 
 import builtins
-import os
 import random
 import threading
 import time
@@ -29,9 +29,9 @@ from urllib.parse import quote
 import httpx
 import tenacity
 
+from .. import settings
 from ..errors import (
     FieldProblem,
-    LlmregError,
     NotFound,
     StoreUnavailable,
     Unauthorized,
@@ -51,9 +51,6 @@ from .base import (
     product_of,
 )
 
-RETRIES_ENV = "LLMREG_HTTP_RETRIES"
-DEFAULT_ATTEMPTS = 5
-DEFAULT_TOTAL_SECONDS = 30.0
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_RETRY_AFTER = 10.0
 """Seconds: a longer ``Retry-After`` is capped (and still bounded by the total budget)."""
@@ -105,21 +102,22 @@ CLIENTS = _Clients()
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard the client tries: attempts, total seconds, backoff base and cap."""
+    """How hard the client tries: total seconds, an optional cap on attempts, backoff base and
+    cap (each wait is uniform in [0, min(cap, base * 2**n)])."""
 
-    attempts: int = DEFAULT_ATTEMPTS
-    total_seconds: float = DEFAULT_TOTAL_SECONDS
+    total_seconds: float = settings.RETRY_SECONDS.default
+    attempts: int | None = None
     backoff: float = 0.1
     backoff_max: float = 2.0
 
     @classmethod
-    def from_env(cls) -> RetryPolicy:
-        raw = os.environ.get(RETRIES_ENV, "").strip()
-        if not raw:
-            return cls()
-        if not raw.isdigit() or int(raw) < 1:
-            raise LlmregError(f"{RETRIES_ENV} must be a number of attempts >= 1, not {raw!r}")
-        return cls(attempts=int(raw))
+    def from_settings(cls, total_seconds: float | None = None) -> RetryPolicy:
+        """``total_seconds`` (e.g. from stack config), else ``$LLMREG_RETRY_SECONDS``; the
+        attempt cap from ``$LLMREG_HTTP_RETRIES``."""
+        return cls(
+            total_seconds=total_seconds or settings.RETRY_SECONDS.get(),
+            attempts=settings.RETRY_ATTEMPTS.get(),
+        )
 
 
 class _Retryable(Exception):
@@ -244,7 +242,7 @@ class HttpStore:
     ) -> None:
         self.url = url.rstrip("/")
         self._token = token
-        self.retry = retry or RetryPolicy.from_env()
+        self.retry = retry or RetryPolicy.from_settings()
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._client = CLIENTS.acquire(self.url, self._timeout)
         self._closed = False
@@ -275,10 +273,11 @@ class HttpStore:
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
+        remaining = max(0.0, self.retry.total_seconds - (state.seconds_since_start or 0.0))
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return min(exc.retry_after, MAX_RETRY_AFTER)
+            return min(exc.retry_after, MAX_RETRY_AFTER, remaining)
         ceiling = min(self.retry.backoff_max, self.retry.backoff * 2 ** (state.attempt_number - 1))
-        return random.uniform(0, ceiling)  # noqa: S311 (jitter, not crypto)
+        return min(random.uniform(0, ceiling), remaining)  # noqa: S311 (jitter, not crypto)
 
     def request(
         self,
@@ -311,8 +310,12 @@ class HttpStore:
             retry=tenacity.retry_if_exception_type((_Retryable, httpx.TransportError))
             if idempotent
             else tenacity.retry_if_exception(_not_handled),
-            stop=tenacity.stop_after_attempt(self.retry.attempts)
-            | tenacity.stop_after_delay(budget),
+            stop=tenacity.stop_after_delay(budget)
+            | (
+                tenacity.stop_after_attempt(self.retry.attempts)
+                if self.retry.attempts
+                else tenacity.stop_never
+            ),
             wait=self._wait,
             reraise=False,
         )
@@ -333,7 +336,7 @@ class HttpStore:
                 f"the registry at {self.url} did not answer {what} after "
                 f"{last.attempt_number} attempt(s) in {time.monotonic() - started:.1f}s: "
                 f"{_describe_failure(failure)}. Check that `llmreg serve` runs there, or raise "
-                f"{RETRIES_ENV}"
+                f"{settings.RETRY_SECONDS.name} / {settings.RETRY_SECONDS.config}"
             ) from None
         if response.status_code in ok:
             return response

@@ -16,14 +16,23 @@ import json
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from .._compat import UTC
 from ..domain import AgentRecord, ProductRecord
-from ..errors import AlreadyExists, Conflict, FieldProblem, NotFound, ValidationFailed
+from ..errors import (
+    AlreadyExists,
+    Conflict,
+    FieldProblem,
+    IdempotencyKeyReused,
+    NotFound,
+    StaleVersion,
+    ValidationFailed,
+)
 from . import _sql_engine as engines
 from ._sql_changes import changed_fields
 from ._sql_schema import audit, idempotency, records, tokens
@@ -70,6 +79,14 @@ def _stored(kind: Kind, row: Row[Any]) -> Stored[AnyRecord]:
 
 def _record_key(kind: Kind, product: str, tag: str) -> sa.ColumnElement[bool]:
     return sa.and_(records.c.kind == kind.value, records.c.product == product, records.c.tag == tag)
+
+
+def _stale(name: str, expected: int, found: int | str | None) -> StaleVersion:
+    registry = "none: it was deleted" if found is None else found
+    return StaleVersion(
+        f"{name} changed since it was read (expected version {expected}, registry has "
+        f"{registry}): read it again and retry"
+    )
 
 
 def _names(label: str, tags: list[str]) -> str:
@@ -230,17 +247,12 @@ class SqlStore:
                 f"{name} already exists (version {current.version}) with different content: "
                 "read it and update it instead (in Pulumi, set adopt=True to take it over)"
             )
-        if expected_version is not None and expected_version >= 1:
-            if current is None:
-                raise Conflict(
-                    f"{name} changed since it was read (expected version {expected_version}, "
-                    "registry has none: it was deleted): read it again and retry"
-                )
-            if current.version != expected_version:
-                raise Conflict(
-                    f"{name} changed since it was read (expected version {expected_version}, "
-                    f"registry has {current.version}): read it again and retry"
-                )
+        if (
+            expected_version is not None
+            and expected_version >= 1
+            and (current is None or current.version != expected_version)
+        ):
+            raise _stale(name, expected_version, current.version if current else None)
         if current is not None and old_wire == wire:
             return _stored(kind, current)  # nothing to change: no new version, no audit entry
 
@@ -267,10 +279,7 @@ class SqlStore:
                 .values(version=version, body=body, updated_at=now, updated_by=actor)
             )
             if result.rowcount != 1:
-                raise Conflict(
-                    f"{name} changed since it was read (expected version {current.version}, "
-                    "registry has a newer one): read it again and retry"
-                )
+                raise _stale(name, current.version, "a newer one")
             action = Action.UPDATE
         self._audit(conn, now, actor, action, kind, product, tag, version, old_wire, wire)
         if idempotency_key is not None:
@@ -305,7 +314,7 @@ class SqlStore:
         if row is None:
             return None
         if (row.kind, row.product, row.tag, row.body_hash) != (kind.value, product, tag, body_hash):
-            raise Conflict(
+            raise IdempotencyKeyReused(
                 f"idempotency key {key!r} was already used for a different write "
                 f"(of {describe(Kind(row.kind), row.product, row.tag)}): "
                 "use a new key for each new write"
@@ -389,10 +398,7 @@ class SqlStore:
         if current is None:
             return False
         if expected_version is not None and current.version != expected_version:
-            raise Conflict(
-                f"{name} changed since it was read (expected version {expected_version}, "
-                f"registry has {current.version}): read it again and retry"
-            )
+            raise _stale(name, expected_version, current.version)
         if kind is Kind.PRODUCT:
             users = self._children(conn, product)
             if users:

@@ -27,7 +27,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Body, Depends, Header, Response
 
 from ...domain import AgentRecord, LlmModelRecord, ProductRecord
-from ...errors import Conflict, FieldProblem, NotFound
+from ...errors import FieldProblem, NotFound
 from ...store.base import AnyRecord, Kind, Stored, describe, product_of
 from ..auth import ACTOR_HEADER, Principal, require_read, require_write
 from ..deps import Caller, Reg, Registry, etag_matches, if_match_version
@@ -96,14 +96,6 @@ def _expected(
     return version
 
 
-def _precondition(exc: Conflict) -> ApiError:
-    """A stale If-Match is 412; a reused idempotency key stays a 409 conflict."""
-    message = str(exc)
-    if "idempotency key" in message:
-        return ApiError(409, "conflict", message)
-    return ApiError(412, "precondition_failed", message)
-
-
 def _put(
     reg: Registry,
     who: Principal,
@@ -129,17 +121,12 @@ def _put(
             what=describe(kind, product, tag),
         )
     expected = _expected(reg, kind, product, tag, headers.if_match, headers.if_none_match)
-    try:
-        stored = reg.store.put(
-            record,
-            expected_version=expected,
-            actor=who.actor(headers.actor),
-            idempotency_key=headers.idempotency_key,
-        )
-    except Conflict as exc:
-        if expected is not None and expected >= 1:
-            raise _precondition(exc) from None
-        raise
+    stored = reg.store.put(
+        record,
+        expected_version=expected,
+        actor=who.actor(headers.actor),
+        idempotency_key=headers.idempotency_key,
+    )
     response.headers["ETag"] = stored.etag
     return stored
 
@@ -155,14 +142,9 @@ def _delete(
 ) -> Response:
     require_write(who, product)
     expected = _expected(reg, kind, product, tag, if_match, None)
-    try:
-        deleted = reg.store.delete(
-            kind, product, tag, expected_version=expected, actor=who.actor(actor)
-        )
-    except Conflict as exc:
-        if expected is not None and "changed since it was read" in str(exc):
-            raise _precondition(exc) from None
-        raise
+    deleted = reg.store.delete(
+        kind, product, tag, expected_version=expected, actor=who.actor(actor)
+    )
     if not deleted:
         raise NotFound(f"{describe(kind, product, tag)} does not exist")
     return Response(status_code=204)

@@ -12,44 +12,37 @@
       "envConfig": {"slug": "prd", "active": true, "baseUrl": "https://...",   # baseUrl optional
                     "sealedKey": {"keyId": "...", "ciphertext": "..."},         # absent if no key
                     "keyFingerprint": "fp1:..."},
-      "resolved": {
+      "resolved": {                          # llmreg.overrides.ResolvedEnv, as Agent.resolved[env]
         "provider": "anthropic",
         "model": "claude-sonnet-4-20250514",
         "baseUrl": "https://...",                                               # optional
-        "settings": {"temperature": 0.3, "maxTokens": 1000, ...},             # set fields only
+        "temperature": 0.3, "maxTokens": 1000, ...                              # set fields only
         "provenance": {"temperature": "env", "maxTokens": "agent", ...}       # model|agent|env
       }
     }
 
-``settings`` merges model < agent < env (``llmreg.overrides.resolve_layers``); the runtime adds
-its own layer and opens ``envConfig.sealedKey`` with the env's private key (binding
-``product|env|model.tag``). The ``ETag`` is ``"a<agentVersion>.m<modelVersion>"``: it changes
+``resolved`` merges model < agent < env (``llmreg.overrides.resolve_env``); the runtime adds
+its own layer and opens ``envConfig.sealedKey`` (or, during a staged key-pair rotation,
+``envConfig.nextSealedKey``) with the env's private key (binding ``product|env|model.tag``).
+The ``ETag`` is ``"a<agentVersion>.m<modelVersion>"``: it changes
 whenever either record changes, and ``If-None-Match`` with it answers 304 without a body.
 404 when the agent, its model, or an *active* config of the model for ``env`` is missing.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 
-from ...domain import AgentRecord, LlmModelRecord, ModelConfig, ModelEnvRecord, Record
-from ...overrides import Layer, deploy_layers, resolve_layers
+from ...domain import AgentRecord, LlmModelRecord, ModelEnvRecord, Record
+from ...overrides import ResolvedEnv, resolve_env
 from ...store.base import Kind
 from ..auth import require_read
 from ..deps import Caller, Reg, etag_matches
 
 router = APIRouter(prefix="/v1", tags=["resolved"])
-
-
-class ResolvedSettings(Record):
-    provider: str
-    model: str
-    base_url: str | None = None
-    settings: ModelConfig
-    provenance: dict[str, Layer]
 
 
 class ResolvedAgent(Record):
@@ -62,12 +55,7 @@ class ResolvedAgent(Record):
     model: LlmModelRecord
     model_version: int
     env_config: ModelEnvRecord
-    resolved: ResolvedSettings
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
+    resolved: ResolvedEnv
 
 
 def resolved_etag(agent_version: int, model_version: int) -> str:
@@ -100,15 +88,7 @@ def get_resolved(
         return Response(status_code=304, headers={"ETag": etag})
 
     env_rec = model_rec.active_env(env)
-    merged = resolve_layers(deploy_layers(model_rec.settings(), agent_rec, env))
-    resolved: dict[str, Any] = {
-        "provider": str(model_rec.provider),
-        "model": model_rec.model,
-        "settings": merged.settings.to_wire(),
-        "provenance": {_camel(k): v.value for k, v in merged.provenance.items()},
-    }
-    if env_rec.base_url is not None:
-        resolved["baseUrl"] = env_rec.base_url
+    resolved = resolve_env(model_rec.model_settings(), agent_rec, env).to_wire()
     body = {
         "product": product,
         "env": env,
