@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hpke, serialization
+from cryptography.hazmat.primitives import hashes, hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .domain.llm_model import SealedKey
 from .errors import SealingError
@@ -90,6 +91,15 @@ class PrivateKey:
                 )
             )
         )
+
+    @classmethod
+    def derive(cls, seed: bytes, label: str) -> PrivateKey:
+        """A key determined by ``seed`` and ``label`` (HKDF-SHA256): the engine gives a provider
+        the same seed in a preview and the ``up`` that applies its saved plan."""
+        raw = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"llmreg-derive1", info=label.encode()
+        ).derive(seed)
+        return cls(_PRIVATE_PREFIX + _b64(raw))
 
     def reveal(self) -> str:
         """The key's text, for handing it to a secret store. Call only to store it."""

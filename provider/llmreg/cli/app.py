@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .. import settings
 from ..errors import LlmregError
 from ..sealing import PrivateKey
+from ..settings import PRIVATE_KEY
 from ..store.base import Kind, Store, TokenAdmin, TokenScope
 
 if TYPE_CHECKING:
@@ -209,9 +209,7 @@ def resolve_cmd(
     """Resolve an agent's effective config for an environment."""
     from ..runtime import resolve
 
-    key_text = (
-        private_key_file.read_text().strip() if private_key_file else settings.PRIVATE_KEY.get()
-    )
+    key_text = private_key_file.read_text().strip() if private_key_file else PRIVATE_KEY.get()
     overrides: dict[str, Any] = {}
     for item in set_ or []:
         name, sep, value = item.partition("=")

@@ -62,9 +62,15 @@ def check_json_schema(value: dict[str, Any]) -> None:
 class Tool(Record):
     """A function the agent may call; ``parameters`` is a JSON Schema object."""
 
-    name: Annotated[str, Field(pattern=TOOL_NAME_PATTERN)]
-    description: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    name: Annotated[str, Field(pattern=TOOL_NAME_PATTERN)] = Field(
+        description="Unique among the agent's tools: 1-64 letters, digits, `_` or `-`."
+    )
+    description: str | None = Field(default=None, description="What the tool does.")
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        description='A JSON Schema (draft 2020-12) object: `{"type": "object", "properties": '
+        '{...}, "required": [...]}`.',
+    )
 
     @field_validator("parameters")
     @classmethod
@@ -76,22 +82,35 @@ class Tool(Record):
 class AgentEnv(Record):
     """Environment-level overrides of one agent."""
 
-    slug: Slug
-    overrides: ModelConfig = Field(default_factory=ModelConfig, alias="modelConfig")
+    slug: Slug = Field(description="The environment: one of the product's envs.")
+    overrides: ModelConfig = Field(
+        default_factory=ModelConfig,
+        alias="modelConfig",
+        description="Environment-level overrides (the layer above the agent's own).",
+    )
 
 
 class AgentBase(Record):
     """An Agent's declared fields (it holds no secret)."""
 
-    product: Slug
-    tag: Slug
-    name: NonEmpty
-    description: str | None = None
-    model: Slug
-    system_prompt: str | None = None
-    tools: list[Tool] = Field(default_factory=list)
-    overrides: ModelConfig = Field(default_factory=ModelConfig, alias="modelConfig")
-    envs: list[AgentEnv] = Field(default_factory=list)
+    product: Slug = Field(description="The owning product's tag.")
+    tag: Slug = Field(description="The agent's tag: a slug, unique within the product.")
+    name: NonEmpty = Field(description="Human-readable name.")
+    description: str | None = Field(default=None, description="What the agent does.")
+    model: Slug = Field(description="The tag of a model of the same product.")
+    system_prompt: str | None = Field(default=None, description="The agent's system prompt.")
+    tools: list[Tool] = Field(
+        default_factory=list, description="Functions the agent may call (names unique)."
+    )
+    overrides: ModelConfig = Field(
+        default_factory=ModelConfig,
+        alias="modelConfig",
+        description="Agent-level overrides of the model's settings.",
+    )
+    envs: list[AgentEnv] = Field(
+        default_factory=list,
+        description="Environment-level overrides (slugs unique and declared by the product).",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> AgentBase:

@@ -26,16 +26,27 @@ BaseUrl = Annotated[str, Field(pattern=URL_PATTERN)]
 class ModelEnv(Record):
     """The non-secret part of a model's configuration for one environment."""
 
-    slug: Slug
-    base_url: BaseUrl | None = None
-    active: bool = True
-    description: str | None = None
+    slug: Slug = Field(description="The environment: one of the product's envs.")
+    base_url: BaseUrl | None = Field(
+        default=None,
+        description="Endpoint override (an http(s) URL); required for provider `custom`.",
+    )
+    active: bool = Field(
+        default=True,
+        description="False keeps the configuration but leaves the env out of agents' "
+        "`resolved` and refuses runtimes there.",
+    )
+    description: str | None = Field(default=None, description="What this configuration is for.")
 
 
 class ModelEnvSpec(ModelEnv):
     """A model env as declared: the API key in plaintext, kept out of repr and logs."""
 
-    api_key: SecretStr | None = None
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="Secret API key; required for every provider but `custom`. Sealed to the "
+        "env's key pair before it is stored.",
+    )
 
 
 class SealedKey(Record):
@@ -63,14 +74,22 @@ EnvT = TypeVar("EnvT", bound=ModelEnv)
 class LlmModelBase(ModelConfig, Generic[EnvT]):
     """Fields and rules common to the spec and the record (design §2, LlmModel)."""
 
-    product: Slug
-    tag: Slug
-    name: NonEmpty
-    description: str | None = None
-    provider: Provider
-    model: NonEmpty
-    temperature: Temperature = DEFAULT_TEMPERATURE
-    envs: Annotated[list[EnvT], Field(min_length=1)]
+    product: Slug = Field(description="The owning product's tag.")
+    tag: Slug = Field(description="The model's tag: a slug, unique within the product.")
+    name: NonEmpty = Field(description="Human-readable name.")
+    description: str | None = Field(default=None, description="What the model is for.")
+    provider: Provider = Field(
+        description="`anthropic`, `openai`, `google`, `cohere` or `custom` (an "
+        "OpenAI-compatible endpoint)."
+    )
+    model: NonEmpty = Field(description="The provider's model id, e.g. `claude-sonnet-4-20250514`.")
+    temperature: Temperature = Field(
+        default=DEFAULT_TEMPERATURE, description="Sampling temperature, 0-2 (default 0.7)."
+    )
+    envs: Annotated[list[EnvT], Field(min_length=1)] = Field(
+        description="One configuration per environment (at least one; slugs unique and "
+        "declared by the product)."
+    )
 
     @model_validator(mode="after")
     def _env_rules(self) -> LlmModelBase[EnvT]:

@@ -27,11 +27,18 @@ PositiveInt = Annotated[int, Field(gt=0, strict=True)]
 class ModelConfig(Record):
     """One override layer: each field it leaves out (None) is inherited from the layer below."""
 
-    temperature: Temperature | None = None
-    max_tokens: PositiveInt | None = None
-    top_p: TopP | None = None
-    stop_sequences: list[str] | None = None
-    timeout: PositiveInt | None = Field(default=None, description="request timeout in ms")
+    temperature: Temperature | None = Field(default=None, description="Sampling temperature, 0-2.")
+    max_tokens: PositiveInt | None = Field(
+        default=None, description="Maximum number of tokens to generate, > 0."
+    )
+    top_p: TopP | None = Field(default=None, description="Nucleus sampling, 0-1.")
+    stop_sequences: list[str] | None = Field(
+        default=None,
+        description="Stop sequences; a layer that sets them replaces the inherited list whole.",
+    )
+    timeout: PositiveInt | None = Field(
+        default=None, description="Request timeout in milliseconds, > 0."
+    )
 
     def set_fields(self) -> dict[str, object]:
         """The settings this layer sets, by snake_case name."""

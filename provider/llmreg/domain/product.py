@@ -78,14 +78,34 @@ class KeyRotation(Record):
 class ProductSpec(Record):
     """A Product as declared (the Product resource's own inputs)."""
 
-    tag: Slug
-    name: NonEmpty
-    envs: Annotated[list[Slug], Field(min_length=1)]
-    public_keys: dict[str, PublicKeyText] = Field(default_factory=dict, alias="givenPublicKeys")
-    next_public_keys: dict[str, PublicKeyText] = Field(
-        default_factory=dict, alias="givenNextPublicKeys"
+    tag: Slug = Field(
+        description="The product's tag: a lowercase slug, unique in the registry. Changing it "
+        "replaces the product."
     )
-    key_rotations: dict[str, KeyRotation] = Field(default_factory=dict)
+    name: NonEmpty = Field(description="Human-readable name.")
+    envs: Annotated[list[Slug], Field(min_length=1)] = Field(
+        description="Environment slugs (at least one, unique), e.g. `dev`, `stg`, `prd`; "
+        "declared order is kept."
+    )
+    public_keys: dict[str, PublicKeyText] = Field(
+        default_factory=dict,
+        alias="givenPublicKeys",
+        description="Env -> public key made with `llmreg keygen`, for envs whose private key "
+        "never passes through Pulumi (such envs get no generated pair).",
+    )
+    next_public_keys: dict[str, PublicKeyText] = Field(
+        default_factory=dict,
+        alias="givenNextPublicKeys",
+        description="Env -> the next public key of an env with a supplied key: stages a "
+        "rotation (keys are sealed to both); retire the old key by moving this one to "
+        "`public_keys`.",
+    )
+    key_rotations: dict[str, KeyRotation] = Field(
+        default_factory=dict,
+        description="Env -> `{generation, phase}`: rotate an env's generated key pair in two "
+        "steps. A higher `generation` with phase `stage` makes a next pair (keys are sealed to "
+        "both); then phase `retire` drops the old one.",
+    )
 
     @model_validator(mode="after")
     def _env_maps(self) -> ProductSpec:

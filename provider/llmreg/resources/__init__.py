@@ -1,16 +1,33 @@
-"""Pulumi dynamic resources: Product, LlmModel, Agent and their argument classes."""
+"""Pulumi dynamic resources: Product, LlmModel, Agent and their input types."""
 
-from .agent import Agent, AgentEnvArgs, ToolArgs
-from .args import ModelConfigArgs
-from .llm_model import LlmModel, ModelEnvArgs
+from .agent import Agent
+from .args import (
+    AgentEnvArgs,
+    AgentEnvArgsDict,
+    KeyRotationArgs,
+    KeyRotationArgsDict,
+    ModelConfigArgs,
+    ModelConfigArgsDict,
+    ModelEnvArgs,
+    ModelEnvArgsDict,
+    ToolArgs,
+    ToolArgsDict,
+)
+from .llm_model import LlmModel
 from .product import Product
 
 __all__ = [
     "Agent",
     "AgentEnvArgs",
+    "AgentEnvArgsDict",
+    "KeyRotationArgs",
+    "KeyRotationArgsDict",
     "LlmModel",
     "ModelConfigArgs",
+    "ModelConfigArgsDict",
     "ModelEnvArgs",
+    "ModelEnvArgsDict",
     "Product",
     "ToolArgs",
+    "ToolArgsDict",
 ]

@@ -1,323 +1,80 @@
-"""``llmreg.LlmModel``: a provider's model with sampling defaults and per-env configs and keys.
-
-API keys travel in one top-level secret property, ``apiKeys`` (env slug -> key), so ``envs``
-stays readable in previews. The provider seals each key to the product env's public key before
-writing; the registry gets only ciphertext and a non-secret fingerprint per env.
-"""
+"""``llmreg.LlmModel``: a provider's model with sampling defaults and per-env configs and keys."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, UpdateResult
-from pydantic import ValidationError
 
-from ..domain import LlmModelRecord, LlmModelSpec, ModelEnvRecord, SealedKey, problems
-from ..errors import FieldProblem, LlmregError, NotFound
-from ..sealing import PublicKey, fingerprint, seal
-from ..store.base import Kind, Store, Stored
+from ..deploy import LlmModelArgs, LlmModelCore, LlmModelOutputs
+from ..deploy.base import wire_names
+from ..domain import Provider
+from ._dynamic import LlmModelProvider
 from ._outputs import StateOutput
-from ._provider import (
-    StoreProvider,
-    changed_elsewhere,
-    drop_none,
-    env_problems,
-    get_product,
-    ints,
-    unknown_paths,
-    with_secret_outputs,
-)
+from ._program import add_model, owner_urn, product_of
+from .args import ModelEnvArgs, ModelEnvArgsDict, coerce_all
+from .product import Product
 
-REPLACED_OUT_OF_BAND = "(replaced outside pulumi)"
-"""What ``pulumi refresh`` puts in ``apiKeys`` for a key someone replaced in the registry."""
-
-SETTINGS = ("temperature", "maxTokens", "topP", "stopSequences", "timeout")
-FIELDS = ("product", "tag", "name", "description", "provider", "model", *SETTINGS)
-_ENV_FIELDS = ("slug", "baseUrl", "active", "description")
+_SECRETS = list(LlmModelCore.secrets())
+_ALL_NAMES = (*wire_names(LlmModelArgs), *wire_names(LlmModelOutputs))
 
 
-def _norm_env(env: Any) -> Any:
-    if not isinstance(env, Mapping):
-        return env
-    out = {k: env.get(k) for k in _ENV_FIELDS}
-    out["active"] = True if out["active"] is None else out["active"]
-    extra = {k: v for k, v in env.items() if k not in _ENV_FIELDS}
-    return drop_none({**out, **extra})
-
-
-def normalize(news: Mapping[str, Any]) -> dict[str, Any]:
-    """The checked inputs: defaults filled, unset fields left out, envs in declared order."""
-    inputs: dict[str, Any] = ints({k: news.get(k) for k in FIELDS})
-    if inputs["temperature"] is None:
-        inputs["temperature"] = 0.7
-    envs = news.get("envs")
-    inputs["envs"] = [_norm_env(e) for e in envs] if isinstance(envs, list | tuple) else envs
-    keys = news.get("apiKeys")
-    inputs["apiKeys"] = (
-        {k: v for k, v in keys.items() if v not in (None, "")}
-        if isinstance(keys, Mapping)
-        else keys
-    )
-    inputs["adopt"] = bool(news.get("adopt") or False)
-    return drop_none(inputs)  # type: ignore[no-any-return]
-
-
-def _spec_data(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    raw = inputs.get("apiKeys")
-    keys: Mapping[Any, Any] = raw if isinstance(raw, Mapping) else {}
-    data = {k: inputs[k] for k in FIELDS if k in inputs}
-    envs = inputs.get("envs")
-    if isinstance(envs, list):
-        data["envs"] = [
-            {**e, "apiKey": keys.get(e.get("slug"))} if isinstance(e, Mapping) else e for e in envs
-        ]
-    elif envs is not None:
-        data["envs"] = envs
-    return drop_none(data)  # type: ignore[no-any-return]
-
-
-def settings_of(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The non-secret settings an agent's ``resolved`` depends on (an output of the model,
-    computed in ``check`` so that agents see a model change in the same preview)."""
-    out: dict[str, Any] = {
-        k: props[k] for k in ("product", "provider", "model", *SETTINGS) if k in props
-    }
-    envs = props.get("envs")
-    out["envs"] = (
-        [
-            drop_none(
-                {
-                    "slug": e.get("slug"),
-                    "baseUrl": e.get("baseUrl"),
-                    "active": e.get("active", True),
-                }
-            )
-            for e in envs
-            if isinstance(e, Mapping)
-        ]
-        if isinstance(envs, list)
-        else envs
-    )
-    return out
-
-
-class LlmModelProvider(StoreProvider):
-    """CRUD of model records; seals API keys on the way in."""
-
-    kind = Kind.MODEL
-    resource = "LlmModel"
-    compared = ("name", "description", "provider", "model", *SETTINGS, "envs", "apiKeys")
-
-    def checked(self, news: dict[str, Any]) -> tuple[dict[str, Any], list[FieldProblem], list[str]]:
-        inputs = normalize(news)
-        unknown = unknown_paths(inputs)
-        found: list[FieldProblem] = []
-        try:
-            LlmModelSpec.model_validate(_spec_data(inputs))
-        except ValidationError as e:
-            found += problems(e)
-        keys = inputs.get("apiKeys")
-        slugs = [e.get("slug") for e in inputs.get("envs") or [] if isinstance(e, Mapping)]
-        if isinstance(keys, Mapping):
-            for slug in keys:
-                if slug not in slugs:
-                    found.append(
-                        FieldProblem(f"apiKeys.{slug}", f"names env '{slug}', not in envs")
-                    )
-        sealed_to: dict[str, str] = {}
-        product = self.named_product(inputs)
-        if product is not None:
-            found += env_problems(inputs.get("envs"), product)
-            for slug in keys if isinstance(keys, Mapping) else {}:
-                penv = product.env(slug)
-                if penv is not None:
-                    sealed_to[slug] = penv.key_id
-        inputs["sealedTo"] = sealed_to
-        inputs["settings"] = settings_of(inputs)
-        return inputs, found, unknown
-
-    def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
-        """True if a key would be sealed to another key pair of its env (a rotation)."""
-        new_sealed: Mapping[str, str] = news.get("sealedTo") or {}
-        old_sealed: Mapping[str, str] = olds.get("sealedTo") or {}
-        return any(old_sealed.get(env) != kid for env, kid in new_sealed.items())
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        props = ints(props)
-        store = self.store()
-        record = self._record(store, props, reuse={})
-        stored = self.create_record(store, record, adopt=bool(props.get("adopt")))
-        return CreateResult(f"{record.product}/{record.tag}", _outs(props, record, stored.version))
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        olds, news = ints(olds), ints(news)
-        store = self.store()
-        what = f"model '{news['product']}/{news['tag']}'"
-        version = int(olds.get("version") or 0)
-        try:
-            current = store.get(Kind.MODEL, news["product"], news["tag"])
-        except NotFound:
-            raise LlmregError(
-                f"{what} was deleted from the registry outside pulumi: run `pulumi refresh`, "
-                "then `pulumi up` to create it again"
-            ) from None
-        if current.version != version:
-            raise changed_elsewhere(what)
-        reuse: dict[str, SealedKey] = {}
-        old_keys: Mapping[str, str] = olds.get("apiKeys") or {}
-        old_fps: Mapping[str, str] = olds.get("keyFingerprints") or {}
-        new_keys: Mapping[str, str] = news.get("apiKeys") or {}
-        assert isinstance(current.record, LlmModelRecord)
-        for env in current.record.envs:
-            same_key = env.slug in new_keys and old_keys.get(env.slug) == new_keys[env.slug]
-            if same_key and env.sealed_key and env.key_fingerprint == old_fps.get(env.slug):
-                reuse[env.slug] = env.sealed_key
-        record = self._record(store, news, reuse=reuse)
-        stored = self.update_record(store, record, version)
-        return UpdateResult(_outs(news, record, stored.version))
-
-    def refreshed(self, store: Store, stored: Stored[Any], props: dict[str, Any]) -> dict[str, Any]:
-        assert isinstance(stored.record, LlmModelRecord)
-        return read_outs(stored.record, props, stored.version)
-
-    def _record(
-        self, store: Store, props: Mapping[str, Any], reuse: Mapping[str, SealedKey]
-    ) -> LlmModelRecord:
-        what = f"model '{props['product']}/{props['tag']}'"
-        product = get_product(store, props["product"])
-        if product is None:
-            raise LlmregError(
-                f"{what}: product '{props['product']}' does not exist in the registry: declare "
-                "an llmreg.Product and pass product=<the Product>.tag so it is created first"
-            )
-        bad = env_problems(props.get("envs"), product)
-        if bad:
-            raise LlmregError(f"invalid {what}:\n" + "\n".join(f"  - {p}" for p in bad))
-        keys: Mapping[str, str] = props.get("apiKeys") or {}
-        envs: list[ModelEnvRecord] = []
-        for env in props["envs"]:
-            slug = env["slug"]
-            sealed: SealedKey | None = None
-            if keys.get(slug):
-                penv = product.env(slug)
-                assert penv is not None
-                old = reuse.get(slug)
-                if old is not None and old.key_id == penv.key_id:
-                    sealed = old
-                else:
-                    sealed = seal(
-                        keys[slug],
-                        PublicKey(penv.public_key),
-                        product=product.tag,
-                        env=slug,
-                        model_tag=props["tag"],
-                    )
-            envs.append(
-                ModelEnvRecord(
-                    slug=slug,
-                    base_url=env.get("baseUrl"),
-                    active=env.get("active", True),
-                    description=env.get("description"),
-                    sealed_key=sealed,
-                    key_fingerprint=fingerprint(sealed) if sealed else None,
-                )
-            )
-        data = ints({k: props[k] for k in FIELDS if props.get(k) is not None})
-        return LlmModelRecord.model_validate({**data, "envs": envs})
-
-
-def _outs(props: Mapping[str, Any], record: LlmModelRecord, version: int) -> dict[str, Any]:
-    outs = dict(props)
-    outs.update(
-        sealedTo={e.slug: e.sealed_key.key_id for e in record.envs if e.sealed_key},
-        keyFingerprints={e.slug: e.key_fingerprint for e in record.envs if e.key_fingerprint},
-        version=version,
-    )
-    return outs
-
-
-def read_outs(record: LlmModelRecord, state: Mapping[str, Any], version: int) -> dict[str, Any]:
-    """Outputs from the registry's record; keys come from state unless replaced out of band."""
-    wire = record.to_wire()
-    outs: dict[str, Any] = {k: wire[k] for k in FIELDS if k in wire}
-    outs["envs"] = [
-        drop_none(
-            {
-                "slug": e.slug,
-                "baseUrl": e.base_url,
-                "active": e.active,
-                "description": e.description,
-            }
-        )
-        for e in record.envs
-    ]
-    old_keys: Mapping[str, str] = state.get("apiKeys") or {}
-    old_fps: Mapping[str, str] = state.get("keyFingerprints") or {}
-    keys: dict[str, str] = {}
-    for env in record.envs:
-        if env.key_fingerprint is None:
-            continue
-        if env.key_fingerprint == old_fps.get(env.slug) and env.slug in old_keys:
-            keys[env.slug] = old_keys[env.slug]
-        else:
-            keys[env.slug] = REPLACED_OUT_OF_BAND
-    outs["apiKeys"] = keys
-    outs["adopt"] = bool(state.get("adopt") or False)
-    outs["settings"] = settings_of(outs)
-    return _outs(outs, record, version)
-
-
-@dataclass(frozen=True)
-class ModelEnvArgs:
-    """A model's configuration for one environment of its product."""
-
-    slug: str
-    """The environment (one of the product's envs)."""
-    api_key: pulumi.Input[str] | None = None
-    """Secret API key; required for every provider but ``custom``. Sealed before it is stored."""
-    base_url: pulumi.Input[str] | None = None
-    """Endpoint override (http(s) URL); required for ``custom``."""
-    active: pulumi.Input[bool] | None = None
-    """False keeps the config but leaves the env out of agents' ``resolved`` (default True)."""
-    description: pulumi.Input[str] | None = None
+def _secret(value: pulumi.Output[Any]) -> pulumi.Output[Any]:
+    return pulumi.Output.secret(value)  # type: ignore[arg-type]
 
 
 class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
-    """An LLM model entity of a product, with one config (and sealed API key) per environment.
+    """An LLM model entity of a product, with one configuration (and sealed API key) per
+    environment.
 
-    Changing ``product`` or ``tag`` replaces it; everything else updates in place. API keys are
-    secrets: they travel in ``apiKeys`` and reach the registry only sealed.
+    Changing ``product``, ``tag`` or ``registry`` replaces it; everything else updates in place.
+    API keys are secrets: they travel in ``apiKeys`` and reach the registry only sealed.
     """
 
     product: pulumi.Output[str]
     """The owning product's tag."""
     tag: pulumi.Output[str]
-    """The model's tag, unique within the product."""
+    """The model's tag: a slug, unique within the product."""
     name: pulumi.Output[str]
+    """Human-readable name."""
     description: pulumi.Output[str | None]
+    """What the model is for."""
     provider: pulumi.Output[str]
-    """``anthropic``, ``openai``, ``google``, ``cohere`` or ``custom``."""
+    """`anthropic`, `openai`, `google`, `cohere` or `custom` (an OpenAI-compatible endpoint)."""
     model: pulumi.Output[str]
-    """The provider's model id."""
+    """The provider's model id, e.g. `claude-sonnet-4-20250514`."""
     temperature: pulumi.Output[float]
+    """Sampling temperature, 0-2 (default 0.7)."""
     max_tokens = StateOutput[int | None]("maxTokens")
+    """Maximum number of tokens to generate, > 0."""
     top_p = StateOutput[float | None]("topP")
+    """Nucleus sampling, 0-1."""
     stop_sequences = StateOutput[list[str] | None]("stopSequences")
+    """Stop sequences; a layer that sets them replaces the inherited list whole."""
     timeout: pulumi.Output[int | None]
+    """Request timeout in milliseconds, > 0."""
     envs: pulumi.Output[list[dict[str, Any]]]
-    """Per env: ``slug``, ``baseUrl``, ``active``, ``description`` (no key)."""
+    """One configuration per environment (at least one; slugs unique and declared by the
+    product)."""
     api_keys = StateOutput[dict[str, str]]("apiKeys")
-    """Secret. Env slug -> API key."""
-    sealed_to = StateOutput[dict[str, str]]("sealedTo")
-    """Env slug -> id of the product env key pair the stored key is sealed to."""
+    """Secret. Env -> API key (in Python: `ModelEnvArgs.api_key`). Sealed before it is
+    stored."""
+    sealing_keys = StateOutput[dict[str, list[str]]]("sealingKeys")
+    """Env -> the public keys to seal that env's API key to: the product's `sealing_keys`
+    output. Set from the Product when it is in the same program; for a product managed in
+    another stack pass that stack's output (e.g. via a StackReference), else the registry's keys
+    are pinned at the first deploy."""
+    sealed_to = StateOutput[dict[str, list[str]]]("sealedTo")
+    """Env -> ids of the product env key pairs its API key is sealed to."""
     settings: pulumi.Output[dict[str, Any]]
-    """The non-secret settings agents resolve against: product, provider, model, sampling
-    settings and per env ``slug``/``baseUrl``/``active``."""
+    """What agents resolve against: product, provider, model, sampling settings and per env
+    `slug`/`baseUrl`/`active` (no key)."""
     key_fingerprints = StateOutput[dict[str, str]]("keyFingerprints")
-    """Env slug -> non-secret fingerprint of the sealed key (changes when the key changes)."""
+    """Env -> non-secret fingerprint of the sealed key (`fp1:...`); it changes whenever the key
+    is re-sealed."""
+    owner: pulumi.Output[str]
+    """The resource's URN, recorded in the registry as its owner."""
     version: pulumi.Output[int]
     """The registry record's version after the last write."""
 
@@ -325,51 +82,123 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
         self,
         resource_name: str,
         *,
-        product: pulumi.Input[str],
+        product: Product | pulumi.Input[str],
         tag: pulumi.Input[str],
         name: pulumi.Input[str],
-        provider: pulumi.Input[str],
+        provider: pulumi.Input[Provider],
         model: pulumi.Input[str],
-        envs: Sequence[ModelEnvArgs],
+        envs: Sequence[ModelEnvArgs | ModelEnvArgsDict],
         description: pulumi.Input[str] | None = None,
         temperature: pulumi.Input[float] | None = None,
         max_tokens: pulumi.Input[int] | None = None,
         top_p: pulumi.Input[float] | None = None,
         stop_sequences: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
         timeout: pulumi.Input[int] | None = None,
+        sealing_keys: pulumi.Input[Mapping[str, Sequence[str]]] | None = None,
         adopt: pulumi.Input[bool] = False,
+        registry: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare a model. See docs/resources/llm_model.md for every argument's rules."""
-        keys = {e.slug: e.api_key for e in envs if e.api_key is not None}
-        api_keys: Any = pulumi.Output.secret(pulumi.Output.all(**keys)) if keys else {}
-        props: dict[str, Any] = {
-            "product": product,
-            "tag": tag,
-            "name": name,
-            "description": description,
-            "provider": provider,
-            "model": model,
-            "temperature": temperature,
-            "maxTokens": max_tokens,
-            "topP": top_p,
-            "stopSequences": stop_sequences,
-            "timeout": timeout,
-            "envs": [
+        """Declare a model.
+
+        :param resource_name: The resource's name in the Pulumi program.
+        :param product: The owning product: the Product resource (or its ``tag``), or the tag
+            of a product managed elsewhere.
+        :param tag: The model's tag: a slug, unique within the product.
+        :param name: Human-readable name.
+        :param provider: `anthropic`, `openai`, `google`, `cohere` or `custom` (an
+            OpenAI-compatible endpoint).
+        :param model: The provider's model id, e.g. `claude-sonnet-4-20250514`.
+        :param envs: One configuration per environment (at least one; slugs unique and
+            declared by the product).
+        :param description: What the model is for.
+        :param temperature: Sampling temperature, 0-2 (default 0.7).
+        :param max_tokens: Maximum number of tokens to generate, > 0.
+        :param top_p: Nucleus sampling, 0-1.
+        :param stop_sequences: Stop sequences; a layer that sets them replaces the inherited
+            list whole.
+        :param timeout: Request timeout in milliseconds, > 0.
+        :param sealing_keys: Env -> the public keys to seal that env's API key to: the
+            product's `sealing_keys` output. Set from the Product when it is in the same
+            program; for a product managed in another stack pass that stack's output (e.g. via
+            a StackReference), else the registry's keys are pinned at the first deploy.
+        :param adopt: Take over a model that already exists in the registry (made by hand, or
+            left by a lost stack).
+        :param registry: A registry named in stack config `llmreg:registries` (default:
+            `llmreg:url`).
+        :param opts: Options of the resource (``pulumi.ResourceOptions``).
+        """
+        env_args = coerce_all(envs, ModelEnvArgs, "envs")
+        keys: Any = {e.slug: e.api_key for e in env_args if e.api_key is not None}
+        owner = product_of(product)
+        self._product = owner
+        props: dict[str, Any] = dict.fromkeys(_ALL_NAMES)
+        props.update(
+            product=owner.tag if owner is not None else product,
+            tag=tag,
+            name=name,
+            description=description,
+            provider=provider,
+            model=model,
+            temperature=temperature,
+            maxTokens=max_tokens,
+            topP=top_p,
+            stopSequences=stop_sequences,
+            timeout=timeout,
+            envs=[
                 {
                     "slug": e.slug,
                     "baseUrl": e.base_url,
                     "active": e.active,
                     "description": e.description,
                 }
-                for e in envs
+                for e in env_args
             ],
-            "apiKeys": api_keys,
-            "adopt": adopt,
-            "sealedTo": None,
-            "settings": None,
-            "keyFingerprints": None,
-            "version": None,
-        }
-        opts = with_secret_outputs(opts, "apiKeys")
-        super().__init__(LlmModelProvider(), resource_name, props, opts)
+            apiKeys=_secret(pulumi.Output.all(**keys)) if keys else {},
+            sealingKeys=sealing_keys
+            if sealing_keys is not None
+            else (owner.sealing_keys if owner is not None else None),
+            productEnvs=owner.envs if owner is not None else None,
+            adopt=adopt,
+            registry=registry,
+            owner=owner_urn(resource_name, "LlmModel", opts),
+        )
+        super().__init__(
+            LlmModelProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=_SECRETS)
+            ),
+        )
+        add_model(self, tag)
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        registry: str | None = None,
+    ) -> LlmModel:
+        """Read an existing model from the registry into this program without managing it.
+
+        :param resource_name: The unique name of the resulting resource.
+        :param id: ``<product>/<tag>``.
+        :param opts: Options of the resource.
+        :param registry: A registry named in stack config `llmreg:registries`.
+        """
+        model = LlmModel.__new__(LlmModel)
+        model._product = None
+        props: dict[str, Any] = dict.fromkeys(_ALL_NAMES)
+        props["registry"] = registry
+        pulumi.dynamic.Resource.__init__(
+            model,
+            LlmModelProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(id=id, additional_secret_outputs=_SECRETS)
+            ),
+        )
+        return model

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .. import settings
+from ..settings import ADMIN_TOKEN, LOG_LEVEL, RATE_LIMIT, SERVER_DB_URL
 from .auth import Authenticator
 from .deps import Registry
 from .errors import install as install_errors
@@ -32,10 +32,8 @@ def create_app(
     from ..store.sql import SqlStore
 
     configure(log_level)
-    admin = admin_token or settings.ADMIN_TOKEN.get()
-    limit = (
-        rate_limit_per_minute if rate_limit_per_minute is not None else settings.RATE_LIMIT.get()
-    )
+    admin = admin_token or ADMIN_TOKEN.get()
+    limit = rate_limit_per_minute if rate_limit_per_minute is not None else RATE_LIMIT.get()
     store = SqlStore(db_url)
     registry = Registry(
         store=store,
@@ -67,9 +65,7 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """uvicorn factory for ``serve(workers>1)``: settings come from the environment."""
-    url = settings.SERVER_DB_URL.get()
+    url = SERVER_DB_URL.get()
     if not url:
-        raise RuntimeError(
-            f"{settings.SERVER_DB_URL.name} is not set: start the server with `llmreg serve`"
-        )
-    return create_app(url, log_level=settings.LOG_LEVEL.get())
+        raise RuntimeError(f"{SERVER_DB_URL.name} is not set: start the server with `llmreg serve`")
+    return create_app(url, log_level=LOG_LEVEL.get())

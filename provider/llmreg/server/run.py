@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from .. import settings
+from ..settings import ADMIN_TOKEN, LOG_LEVEL, SERVER_DB_URL
 from .app import create_app
 
 
@@ -52,10 +52,10 @@ def serve(
         "proxy_headers": False,
     }
     if workers > 1:
-        os.environ[settings.SERVER_DB_URL.name] = db_url
-        os.environ[settings.LOG_LEVEL.name] = log_level
+        os.environ[SERVER_DB_URL.name] = db_url
+        os.environ[LOG_LEVEL.name] = log_level
         if admin_token:
-            os.environ[settings.ADMIN_TOKEN.name] = admin_token
+            os.environ[ADMIN_TOKEN.name] = admin_token
         config = uvicorn.Config(
             "llmreg.server.app:app_from_env",
             factory=True,

@@ -29,7 +29,6 @@ from urllib.parse import quote
 import httpx
 import tenacity
 
-from .. import settings
 from ..errors import (
     FieldProblem,
     NotFound,
@@ -38,6 +37,7 @@ from ..errors import (
     ValidationFailed,
     error_for,
 )
+from ..settings import RETRY_ATTEMPTS, RETRY_SECONDS
 from .base import (
     RECORD_TYPES,
     AnyRecord,
@@ -105,7 +105,7 @@ class RetryPolicy:
     """How hard the client tries: total seconds, an optional cap on attempts, backoff base and
     cap (each wait is uniform in [0, min(cap, base * 2**n)])."""
 
-    total_seconds: float = settings.RETRY_SECONDS.default
+    total_seconds: float = RETRY_SECONDS.default
     attempts: int | None = None
     backoff: float = 0.1
     backoff_max: float = 2.0
@@ -115,8 +115,8 @@ class RetryPolicy:
         """``total_seconds`` (e.g. from stack config), else ``$LLMREG_RETRY_SECONDS``; the
         attempt cap from ``$LLMREG_HTTP_RETRIES``."""
         return cls(
-            total_seconds=total_seconds or settings.RETRY_SECONDS.get(),
-            attempts=settings.RETRY_ATTEMPTS.get(),
+            total_seconds=total_seconds or RETRY_SECONDS.get(),
+            attempts=RETRY_ATTEMPTS.get(),
         )
 
 
@@ -336,7 +336,7 @@ class HttpStore:
                 f"the registry at {self.url} did not answer {what} after "
                 f"{last.attempt_number} attempt(s) in {time.monotonic() - started:.1f}s: "
                 f"{_describe_failure(failure)}. Check that `llmreg serve` runs there, or raise "
-                f"{settings.RETRY_SECONDS.name} / {settings.RETRY_SECONDS.config}"
+                f"{RETRY_SECONDS.name} / {RETRY_SECONDS.config}"
             ) from None
         if response.status_code in ok:
             return response

@@ -6,15 +6,15 @@ import os
 import threading
 from pathlib import Path
 
-from .. import settings
 from ..errors import LlmregError
+from ..settings import HOME, TOKEN, URL
 from .base import Store
 
 
 def default_db_path() -> Path:
     """The embedded registry: ``$LLMREG_HOME/registry.db``, else
     ``${XDG_DATA_HOME:-~/.local/share}/llmreg/registry.db``."""
-    home = settings.HOME.get()
+    home = HOME.get()
     if home:
         return Path(home) / "registry.db"
     data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -22,7 +22,7 @@ def default_db_path() -> Path:
 
 
 def default_url() -> str:
-    return settings.URL.get() or f"sqlite:///{default_db_path()}"
+    return URL.get() or f"sqlite:///{default_db_path()}"
 
 
 def open_store(
@@ -40,7 +40,7 @@ def open_store(
 
         return HttpStore(
             url,
-            token if token is not None else settings.TOKEN.get(),
+            token if token is not None else TOKEN.get(),
             retry=RetryPolicy.from_settings(retry_seconds),
         )
     if url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
@@ -60,11 +60,11 @@ def shared_store(
     url: str | None = None, token: str | None = None, *, retry_seconds: float | None = None
 ) -> Store:
     """One open store per (url, token, retry budget) per process, for callers that keep no
-    store of their own (the Pulumi providers, ``llmreg.resolve``). Stores are thread-safe and
+    store of their own (the Pulumi providers, the runtime). Stores are thread-safe and
     stay open for the life of the process."""
     url = url or default_url()
     if token is None and url.startswith(("http://", "https://")):
-        token = settings.TOKEN.get()
+        token = TOKEN.get()
     key = (url, token, retry_seconds)
     with _SHARED_LOCK:
         store = _SHARED.get(key)

@@ -12,10 +12,10 @@ import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic.alias_generators import to_snake
-from typing_extensions import TypedDict, Unpack
+from typing_extensions import Unpack
 
 from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
 from ..errors import FieldProblem, ValidationFailed

@@ -1,0 +1,194 @@
+"""Agent: a system prompt, tools and override layers on top of one model.
+
+The agent computes ``resolved`` in ``check``: for every env where its model has an active
+config, the merged settings (model < agent < env) plus provider, model id and baseUrl, with the
+layer each value came from (:func:`llmreg.overrides.resolve_all`). The model's settings come from
+the LlmModel resource when it is in the same program (so a model change shows up in the agent's
+diff in the same preview), else from the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+
+from ..domain import AgentRecord, AgentSpec, LlmModelRecord, ModelSettings, ProductRecord, Record
+from ..domain.common import Slug
+from ..domain.rules import RuleViolation, problems
+from ..errors import FieldProblem, NotFound
+from ..overrides import ResolvedEnv, resolve_all
+from ..store.base import Kind, Store, Stored
+from .base import REPLACE_ON, ResourceCore, wire_names
+from .context import DeployContext
+from .props import UNKNOWN, Props, is_unknown, pick, under_any
+
+
+class AgentArgs(AgentSpec):
+    """The Agent resource's inputs."""
+
+    model_settings: ModelSettings | None = Field(
+        default=None,
+        description="The model's `settings` output, when the LlmModel is in the same program "
+        "(set from it), so that the agent's `resolved` follows the model in the same preview.",
+    )
+    product_envs: list[Slug] | None = Field(
+        default=None,
+        description="The product's envs, when the Product is declared in the same program (set "
+        "from it), so that preview checks env slugs before the product exists.",
+    )
+    adopt: bool = Field(
+        default=False,
+        description="Take over an agent that already exists in the registry (made by hand, or "
+        "left by a lost stack).",
+    )
+    registry: str | None = Field(
+        default=None,
+        description="A registry named in stack config `llmreg:registries` (default: `llmreg:url`).",
+    )
+
+    @model_validator(mode="after")
+    def _references(self) -> AgentArgs:
+        if self.product_envs is not None:
+            _check_envs(self, self.product_envs)
+        if self.model_settings is not None and self.model_settings.product != self.product:
+            raise RuleViolation(
+                "model",
+                f"the model belongs to product '{self.model_settings.product}', not "
+                f"'{self.product}': an agent can use only a model of its own product",
+            )
+        return self
+
+
+def _check_envs(agent: AgentSpec, declared: list[str]) -> None:
+    for i, env in enumerate(agent.envs):
+        if env.slug not in declared:
+            raise RuleViolation(
+                f"envs[{i}].slug",
+                f"'{env.slug}' is not an environment of product '{agent.product}' "
+                f"(it has: {', '.join(declared)})",
+            )
+
+
+class AgentOutputs(Record):
+    """What the Agent computes, besides its inputs."""
+
+    owner: str | None = Field(
+        default=None, description="The resource's URN, recorded in the registry as its owner."
+    )
+    resolved: dict[str, ResolvedEnv] = Field(
+        description="Env -> effective settings: `provider`, `model`, `baseUrl`, every setting "
+        "some layer sets (`temperature`, `maxTokens`, `topP`, `stopSequences`, `timeout`) and "
+        "`provenance` (field -> `model`, `agent` or `env`), for every env where the model has an "
+        "active config. Never a key."
+    )
+    version: int | None = Field(
+        default=None, description="The registry record's version after the last write."
+    )
+
+
+_ARG_NAMES = wire_names(AgentArgs)
+_RECORD_NAMES = wire_names(AgentRecord)
+_RESOLVED_FROM = ("modelSettings", "modelConfig", "envs", "product", "model")
+
+
+def _resolved(settings: ModelSettings, agent: AgentSpec | AgentRecord) -> Props:
+    return {env: r.to_wire() for env, r in resolve_all(settings, agent).items()}
+
+
+class AgentCore(ResourceCore[AgentRecord]):
+    """CRUD of agent records; computes ``resolved``."""
+
+    kind = Kind.AGENT
+    type_name = "Agent"
+    args = AgentArgs
+    state = AgentOutputs
+    compared = (
+        *(n for n in wire_names(AgentSpec) if n not in REPLACE_ON),
+        "resolved",
+        "owner",
+    )
+
+    def checked(
+        self, ctx: DeployContext, olds: Props, news: Props, unknown: list[str], seed: bytes | None
+    ) -> tuple[Props, list[FieldProblem]]:
+        inputs = {k: v for k, v in news.items() if k != "resolved"}
+        try:
+            args = AgentArgs.model_validate(pick(news, _ARG_NAMES))
+        except ValidationError as err:
+            return {**inputs, "resolved": UNKNOWN}, problems(err)
+        inputs.update(args.to_wire())
+        found: list[FieldProblem] = []
+        settings = args.model_settings
+        lookups = not is_unknown(news.get("product")) and not is_unknown(news.get("model"))
+        if lookups and (settings is None or args.product_envs is None):
+            store = ctx.store(args.registry)
+            if args.product_envs is None:
+                found += _registry_env_problems(store, args)
+            if settings is None and not any(p.path == "product" for p in found):
+                settings = _stored_settings(store, args.product, args.model)
+                if settings is None:
+                    found.append(
+                        FieldProblem(
+                            "model",
+                            f"model '{args.product}/{args.model}' does not exist in the "
+                            "registry: declare it in this program (llmreg.LlmModel) or fix the "
+                            "tag",
+                        )
+                    )
+        if settings is not None and not (unknown and under_any(unknown, _RESOLVED_FROM)):
+            inputs["resolved"] = _resolved(settings, args)
+        else:
+            inputs["resolved"] = UNKNOWN
+        return inputs, found
+
+    def declared(
+        self, store: Store, inputs: Props, current: AgentRecord | None, olds: Props | None
+    ) -> AgentRecord:
+        return AgentRecord.model_validate(pick(inputs, _RECORD_NAMES))
+
+    def refreshed(self, store: Store, state: Props, stored: Stored[AgentRecord]) -> Props:
+        record = stored.record
+        out = {k: v for k, v in state.items() if k not in _RECORD_NAMES or k == "owner"}
+        out.update({k: v for k, v in record.to_wire().items() if k != "owner"})
+        if "owner" not in state:
+            out["owner"] = record.owner
+        raw = state.get("modelSettings")
+        settings = (
+            ModelSettings.model_validate(raw)
+            if isinstance(raw, Mapping) and record.model == state.get("model")
+            else _stored_settings(store, record.product, record.model)
+        )
+        out["resolved"] = _resolved(settings, record) if settings is not None else {}
+        out["version"] = stored.version
+        return out
+
+
+def _stored_settings(store: Store, product: str, tag: str) -> ModelSettings | None:
+    try:
+        record = store.get(Kind.MODEL, product, tag).record
+    except NotFound:
+        return None
+    assert isinstance(record, LlmModelRecord)
+    return record.model_settings()
+
+
+def _registry_env_problems(store: Store, args: AgentArgs) -> list[FieldProblem]:
+    try:
+        product: Any = store.get(Kind.PRODUCT, args.product, args.product).record
+    except NotFound:
+        return [
+            FieldProblem(
+                "product",
+                f"product '{args.product}' does not exist in the registry: declare an "
+                "llmreg.Product in this program and pass product=<the Product>",
+            )
+        ]
+    assert isinstance(product, ProductRecord)
+    try:
+        _check_envs(args, product.env_slugs())
+    except RuleViolation as rule:
+        ctx = rule.context or {}
+        return [FieldProblem(str(ctx["path"]), str(ctx["message"]))]
+    return []

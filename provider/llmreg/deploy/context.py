@@ -1,0 +1,120 @@
+"""Where the resources' records go: the store of each registry a program names.
+
+The store URL, token and retry budget come from the provider's configuration (stack config
+``llmreg:url``, ``llmreg:token``, ``llmreg:retrySeconds``; named registries in
+``llmreg:registries``), else from the environment (``LLMREG_URL``, ...), else the embedded store.
+Nothing of it is ever part of a resource's properties or of the serialized provider.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import LlmregError
+from ..settings import TOKEN, URL
+from ..store.base import Store
+from ..store.url import shared_store
+
+CONFIG_KEYS = ("url", "token", "retrySeconds", "registries")
+"""The provider's configuration keys (stack config ``llmreg:<key>``)."""
+
+
+@dataclass(frozen=True)
+class Registry:
+    """How to reach one registry."""
+
+    url: str | None
+    token: str | None
+    retry_seconds: float | None
+
+    def store(self) -> Store:
+        return shared_store(self.url, self.token, retry_seconds=self.retry_seconds)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _seconds(value: Any, where: str) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds > 0:
+        raise LlmregError(f"{where} must be a number of seconds > 0, not {value!r}")
+    return seconds
+
+
+class DeployContext:
+    """The provider's configuration, read once per provider process.
+
+    ``config`` maps the keys of :data:`CONFIG_KEYS` to their values (without the ``llmreg:``
+    namespace); structured values may arrive as JSON text.
+    """
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        config = dict(config or {})
+        self._default = Registry(
+            url=_text(config.get("url")) or URL.get(),
+            token=_text(config.get("token")) or TOKEN.get(),
+            retry_seconds=_seconds(config.get("retrySeconds"), "llmreg:retrySeconds"),
+        )
+        raw = config.get("registries")
+        if isinstance(raw, str) and raw:
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                raise LlmregError(
+                    "llmreg:registries must be an object: name -> {url, token, retrySeconds}"
+                ) from None
+        self._named: dict[str, Registry] = {}
+        for name, entry in (raw or {}).items():
+            where = f"llmreg:registries.{name}"
+            if not isinstance(entry, Mapping) or not _text(entry.get("url")):
+                raise LlmregError(f"{where} needs a url (and a token for an http(s) registry)")
+            self._named[name] = Registry(
+                url=_text(entry.get("url")),
+                token=_text(entry.get("token")),
+                retry_seconds=_seconds(entry.get("retrySeconds"), f"{where}.retrySeconds"),
+            )
+
+    def registry(self, name: str | None) -> Registry:
+        """The default registry, or the one named ``name`` in ``llmreg:registries``."""
+        if not name:
+            return self._default
+        found = self._named.get(name)
+        if found is None:
+            known = ", ".join(sorted(self._named)) or "none"
+            raise LlmregError(
+                f"registry '{name}' is not configured (configured: {known}): run "
+                f"`pulumi config set --path llmreg:registries.{name}.url <url>` and, for a "
+                f"registry server, `pulumi config set --secret --path "
+                f"llmreg:registries.{name}.token <token>`"
+            )
+        return found
+
+    def store(self, name: str | None = None) -> Store:
+        return self.registry(name).store()
+
+
+def actor_of(owner: str | None) -> str:
+    """The audit history's actor for a resource URN: ``pulumi:<project>/<stack>``."""
+    if owner and owner.startswith("urn:pulumi:"):
+        parts = owner.split("::")
+        stack = parts[0].removeprefix("urn:pulumi:")
+        project = parts[1] if len(parts) > 1 else "unknown"
+        return f"pulumi:{project}/{stack}"
+    return "pulumi:unknown/unknown"
+
+
+def stack_prefix(owner: str | None) -> str | None:
+    """``urn:pulumi:<stack>::<project>::``: the prefix of every URN of the same stack."""
+    if not owner or not owner.startswith("urn:pulumi:"):
+        return None
+    parts = owner.split("::")
+    return "::".join(parts[:2]) + "::" if len(parts) > 2 else None
