@@ -37,7 +37,7 @@ def _open(registry: Registry, private_keys: dict[str, str], env: str, tag: str =
     sealed = model(registry.store(), tag).env(env)
     assert sealed is not None and sealed.sealed_key is not None
     return open_sealed(
-        sealed.sealed_key,
+        sealed.sealed_keys(),
         [PrivateKey(private_keys[env])],
         product="shop",
         env=env,
@@ -149,19 +149,31 @@ def test_lifecycle(pulumi_workspace: WorkspaceFactory, registry: Registry) -> No
     assert _open(registry, private_keys, "dev") == new_dev_key
     assert ws.outputs()["fingerprints"]["dev"] == sonnet3.envs[0].key_fingerprint
 
-    # env key-pair rotation (Product): prd gets a new pair. The preview can only show the
-    # product's update (the new pair does not exist yet); during the up, the model is checked
-    # after the product was updated, sees the new key id in `sealedTo` and re-seals its prd key.
+    # env key-pair rotation (Product), in two steps that each name the re-sealed model in the
+    # preview: stage (a next pair; the prd key is sealed to both), then retire the old pair.
     old_prd_kid = product(store).env("prd").key_id  # type: ignore[union-attr]
     ws.config_set("prdRotation", "1")
-    assert ops(preview_json(ws)) == {"shop": "update"}
-    up = ws.up()
-    assert "sonnet updated" in up.stdout, up.transcript()
+    assert ops(preview_json(ws)) == {"shop": "update", "sonnet": "update"}
+    ws.up()
+    staged = product(store).env("prd")
+    assert staged is not None and staged.key_id == old_prd_kid and staged.next_key_id
+    sealed = model(store, "sonnet").envs[1]
+    assert [k.key_id for k in sealed.sealed_keys()] == [old_prd_kid, staged.next_key_id]
+    secrets_now = ws.outputs(show_secrets=True)
+    assert secrets_now["private_keys"] == private_keys
+    next_prd = {"prd": secrets_now["next_private_keys"]["prd"]}
+    assert _open(registry, private_keys, "prd") == prd_key  # the old key still opens
+    assert _open(registry, next_prd, "prd") == prd_key  # and so does the staged one
+    ws.preview("--expect-no-changes")
+
+    ws.config_set("prdPhase", "retire")
+    assert ops(preview_json(ws)) == {"shop": "update", "sonnet": "update"}
+    ws.up()
     new_prd_kid = product(store).env("prd").key_id  # type: ignore[union-attr]
-    assert new_prd_kid != old_prd_kid
-    assert model(store, "sonnet").envs[1].sealed_key.key_id == new_prd_kid  # type: ignore[union-attr]
+    assert new_prd_kid == staged.next_key_id and product(store).env("prd").next_key_id is None  # type: ignore[union-attr]
+    assert [k.key_id for k in model(store, "sonnet").envs[1].sealed_keys()] == [new_prd_kid]
     rotated = ws.outputs(show_secrets=True)["private_keys"]
-    assert rotated["dev"] == private_keys["dev"] and rotated["prd"] != private_keys["prd"]
+    assert rotated["dev"] == private_keys["dev"] and rotated["prd"] == next_prd["prd"]
     assert _open(registry, rotated, "prd") == prd_key
     ws.preview("--expect-no-changes")
 

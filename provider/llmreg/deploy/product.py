@@ -125,7 +125,7 @@ def plan_keys(
             return _new_key(seed, f"{label}|{slot}").reveal()
 
         if env not in old_private:  # a new env (or product): its first pair
-            current, staged = make("current"), (make("next") if new.phase == "stage" else None)
+            current, staged = make("current"), None
         else:
             current, staged = old_private[env], old_next.get(env)
             old = _rotation(old_rotations.get(env))

@@ -21,7 +21,7 @@ _ALL_NAMES = (*wire_names(LlmModelArgs), *wire_names(LlmModelOutputs))
 
 
 def _secret(value: pulumi.Output[Any]) -> pulumi.Output[Any]:
-    return pulumi.Output.secret(value)  # type: ignore[arg-type]
+    return pulumi.Output.secret(value)
 
 
 class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):

@@ -12,7 +12,9 @@ shop = llmreg.Product(
     tag="shop",
     name=cfg.get("productName") or "Shop",
     envs=["dev", "stg", "prd"],
-    key_rotations={"prd": cfg.get_int("prdRotation") or 0},
+    key_rotations={"prd": {"generation": rotation, "phase": cfg.get("prdPhase") or "stage"}}
+    if (rotation := cfg.get_int("prdRotation"))
+    else {},
     adopt=adopt,
 )
 
@@ -88,5 +90,6 @@ summarizer = llmreg.Agent(
 pulumi.export("support_resolved", support.resolved)
 pulumi.export("summarizer_resolved", summarizer.resolved)
 pulumi.export("private_keys", shop.private_keys)
+pulumi.export("next_private_keys", shop.next_private_keys)
 pulumi.export("key_ids", shop.key_ids)
 pulumi.export("fingerprints", sonnet.key_fingerprints)
