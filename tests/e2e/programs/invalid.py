@@ -1,4 +1,7 @@
-"""One invalid resource per run, described by $LLMREG_E2E_CASE (JSON); see test_invalid.py."""
+"""One invalid resource per run, described by $LLMREG_E2E_CASE (JSON); see test_invalid.py.
+
+The Product is declared in the same program (as on a first deploy, with the registry empty),
+and so is a valid custom model, `local`, for the agent cases."""
 
 import json
 import os
@@ -7,37 +10,37 @@ import llmreg
 
 # "$KEY" stands for a random API key given in $LLMREG_E2E_KEY (so no key is in this file).
 case = json.loads(os.environ["LLMREG_E2E_CASE"].replace("$KEY", os.environ["LLMREG_E2E_KEY"]))
-args = case["args"]
+kind, args = case["kind"], case["args"]
 
-if case["kind"] == "product":
-    llmreg.Product("bad", **{"tag": "shop2", "name": "Shop 2", "envs": ["dev"], **args})
-elif case["kind"] == "model":
-    envs = args.pop("envs", [{"slug": "dev", "api_key": os.environ["LLMREG_E2E_KEY"]}])
-    llmreg.LlmModel(
-        "bad",
-        **{
-            "product": "shop",
-            "tag": "bad",
-            "name": "Bad",
-            "provider": "anthropic",
-            "model": "claude-x",
-            **args,
-        },
-        envs=[llmreg.ModelEnvArgs(**e) for e in envs],
-    )
+if kind == "product":
+    llmreg.Product("bad", **{"tag": "shop", "name": "Shop", "envs": ["dev", "prd"], **args})
 else:
-    tools = [llmreg.ToolArgs(**t) for t in args.pop("tools", [])]
-    envs = [
-        llmreg.AgentEnvArgs(
-            slug=e["slug"], model_config=llmreg.ModelConfigArgs(**e.get("model_config", {}))
-        )
-        for e in args.pop("envs", [])
-    ]
-    config = llmreg.ModelConfigArgs(**args.pop("model_config", {}))
-    llmreg.Agent(
-        "bad",
-        **{"product": "shop", "tag": "bad", "name": "Bad", "model": "local", **args},
-        tools=tools,
-        envs=envs,
-        model_config=config,
+    shop = llmreg.Product("shop", tag="shop", name="Shop", envs=["dev", "prd"])
+    local = llmreg.LlmModel(
+        "local",
+        product=shop,
+        tag="local",
+        name="Local",
+        provider="custom",
+        model="llama",
+        envs=[{"slug": "dev", "base_url": "http://llama.internal/v1"}],
     )
+    if kind == "model":
+        key = os.environ["LLMREG_E2E_KEY"]
+        llmreg.LlmModel(
+            "bad",
+            **{
+                "product": shop.tag,
+                "tag": "bad",
+                "name": "Bad",
+                "provider": "anthropic",
+                "model": "claude-x",
+                "envs": [{"slug": "dev", "api_key": key}],
+                **args,
+            },
+        )
+    else:
+        llmreg.Agent(
+            "bad",
+            **{"product": shop.tag, "tag": "bad", "name": "Bad", "model": "local", **args},
+        )
