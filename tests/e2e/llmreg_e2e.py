@@ -12,7 +12,7 @@ from typing import Any
 
 from llmreg.domain import LlmModelRecord, ProductRecord
 from llmreg.store import Kind, Stored, open_store
-from llmreg.store.base import Store
+from llmreg.store.base import Store, TokenAdmin, TokenScope
 from tests.harness.pulumi_engine import PulumiWorkspace, WorkspaceFactory
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -31,6 +31,8 @@ class Registry:
     config: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     extra_files: list[Path] = field(default_factory=list)
+    server_url: str | None = None
+    admin_token: str | None = None
     _store: Store | None = field(default=None, repr=False)
 
     @property
@@ -46,6 +48,22 @@ class Registry:
         if self._store is None:
             self._store = open_store(self.db_url)
         return self._store
+
+    def runtime_store(self) -> Store:
+        """Where a runtime reads: the registry server (admin token) or the embedded file."""
+        if self.server_url is None:
+            return self.store()
+        return open_store(self.server_url, self.admin_token)
+
+    def product_writer(self, product: str = "shop") -> Store:
+        """What an attacker with write access gets: the database itself (embedded), or the
+        registry's HTTP API with a write token of ``product`` (server)."""
+        if self.server_url is None:
+            return open_store(self.db_url)
+        admin = open_store(self.server_url, self.admin_token)
+        assert isinstance(admin, TokenAdmin)
+        _, secret = admin.create_token("intruder", TokenScope.WRITE, product)
+        return open_store(self.server_url, secret)
 
     def files(self) -> list[Path]:
         """The database files (with WAL/SHM) and server logs, for leak scans."""
@@ -87,6 +105,8 @@ def server_registry(root: Path) -> Iterator[Registry]:
             config={"llmreg:url": server.url},
             secrets={"llmreg:token": server.admin_token},
             extra_files=[Path(server.log_path)],
+            server_url=server.url,
+            admin_token=server.admin_token,
         )
 
 

@@ -7,11 +7,15 @@ import llmreg
 cfg = pulumi.Config()
 adopt = cfg.get_bool("adopt") or False
 
+supplied = {"dev": key} if (key := cfg.get("devPublicKey")) else {}
+staged = {"dev": key} if (key := cfg.get("devNextPublicKey")) else {}
 shop = llmreg.Product(
     "shop",
     tag="shop",
     name=cfg.get("productName") or "Shop",
     envs=["dev", "stg", "prd"],
+    public_keys=supplied,
+    next_public_keys=staged,
     key_rotations={"prd": {"generation": rotation, "phase": cfg.get("prdPhase") or "stage"}}
     if (rotation := cfg.get_int("prdRotation"))
     else {},
@@ -92,4 +96,5 @@ pulumi.export("summarizer_resolved", summarizer.resolved)
 pulumi.export("private_keys", shop.private_keys)
 pulumi.export("next_private_keys", shop.next_private_keys)
 pulumi.export("key_ids", shop.key_ids)
+pulumi.export("sealing_keys", shop.sealing_keys)
 pulumi.export("fingerprints", sonnet.key_fingerprints)
