@@ -1,0 +1,30 @@
+"""A product with N models and N agents (N from config `count`): a deploy of many resources for
+the fault tests. Names and temperatures come from config so an update touches every record."""
+
+import pulumi
+
+import llmreg
+
+cfg = pulumi.Config()
+count = cfg.get_int("count") or 3
+label = cfg.get("label") or "v1"
+
+shop = llmreg.Product("shop", tag="shop", name=f"Shop {label}", envs=["dev", "prd"])
+for i in range(count):
+    model = llmreg.LlmModel(
+        f"model-{i}",
+        product=shop,
+        tag=f"model-{i}",
+        name=f"Model {i} {label}",
+        provider="anthropic",
+        model="claude-sonnet-4-20250514",
+        envs=[{"slug": "dev", "api_key": cfg.require_secret("apiKey")}],
+    )
+    llmreg.Agent(
+        f"agent-{i}",
+        product=shop,
+        tag=f"agent-{i}",
+        name=f"Agent {i} {label}",
+        model=model,
+        system_prompt=f"You are agent {i}.",
+    )
