@@ -9,7 +9,6 @@ layers: model < agent < env < runtime.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,45 +18,22 @@ from typing import Any
 
 import pytest
 
-from llmreg.domain import AgentRecord, LlmModelRecord, ProductRecord
 from llmreg.errors import LlmregError
 from llmreg.runtime import ResolvedConfig, clear_cache, resolve
-from llmreg.sealing import PrivateKey, fingerprint, seal
+from llmreg.sealing import PrivateKey
 from llmreg.store.sql import SqlStore
 from tests.runtime.fake_llm import REPLY, FakeLlm, Recorded
+from tests.runtime.seed import (
+    ESCALATE,
+    LOOKUP,
+    PROVENANCE,
+    RUNTIME_LAYER,
+    SYSTEM,
+    ModelSeed,
+    seed_shop,
+)
 
-ACTOR = "test:clients"
-SYSTEM = "You are the shop's support agent."
 QUESTION = "Where is my order?"
-LOOKUP = {
-    "name": "lookup_order",
-    "description": "Find an order by id",
-    "parameters": {
-        "type": "object",
-        "properties": {"order_id": {"type": "string"}},
-        "required": ["order_id"],
-    },
-}
-ESCALATE = {"name": "escalate", "parameters": {"type": "object", "properties": {}}}
-
-# The layers: each value the call must carry is set by a different one.
-MODEL_LAYER = {
-    "temperature": 0.7,
-    "maxTokens": 4096,
-    "topP": 0.9,
-    "stopSequences": ["END"],
-    "timeout": 30000,
-}
-AGENT_LAYER = {"temperature": 0.5, "maxTokens": 1000}
-ENV_LAYER = {"topP": 0.8, "stopSequences": ["STOP"]}
-RUNTIME_LAYER = {"temperature": 0.2}
-PROVENANCE = {
-    "temperature": "runtime",
-    "max_tokens": "agent",
-    "top_p": "env",
-    "stop_sequences": "env",
-    "timeout": "model",
-}
 
 CHAT_TOOLS = [  # openai, custom and cohere
     {"type": "function", "function": LOOKUP},
@@ -343,63 +319,24 @@ class World:
         )
 
 
+def seeds(fake_url: str) -> list[ModelSeed]:
+    return [
+        ModelSeed(c.provider, c.model, fake_url + c.prefix, f"support-{c.provider}", c.with_key)
+        for c in CASES.values()
+    ]
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    """Product ``shop`` (dev, prd), per provider a model ``m-<provider>`` whose env base URLs
-    point at the fake, and an agent ``support-<provider>`` with a system prompt, two tools and
-    the agent and env layers above."""
+    """Product ``shop`` (dev, prd), per provider a model whose env base URLs point at the fake
+    and an agent ``support-<provider>`` with a system prompt, two tools and the layers of
+    tests/runtime/seed.py."""
     clear_cache()
-    keys = {"dev": PrivateKey.generate(), "prd": PrivateKey.generate()}
-    plain = "sk-" + secrets.token_hex(16)
     with FakeLlm.running() as fake:
         store = SqlStore(f"sqlite:///{tmp_path / 'registry.db'}")
-        product = ProductRecord.model_validate(
-            {
-                "tag": "shop",
-                "name": "Shop",
-                "envs": [
-                    {"slug": s, "keyId": k.key_id, "publicKey": k.public_key.text}
-                    for s, k in keys.items()
-                ],
-            }
-        )
-        store.put(product, expected_version=0, actor=ACTOR)
-        for case in CASES.values():
-            tag = f"m-{case.provider}"
-            envs = []
-            for slug, pk in keys.items():
-                env: dict[str, Any] = {"slug": slug, "baseUrl": fake.url + case.prefix}
-                if case.with_key:
-                    sealed = seal(plain, pk.public_key, product="shop", env=slug, model_tag=tag)
-                    env.update(sealedKey=sealed.to_wire(), keyFingerprint=fingerprint(sealed))
-                envs.append(env)
-            model = LlmModelRecord.model_validate(
-                {
-                    "product": "shop",
-                    "tag": tag,
-                    "name": case.provider,
-                    "provider": case.provider,
-                    "model": case.model,
-                    **MODEL_LAYER,
-                    "envs": envs,
-                }
-            )
-            store.put(model, expected_version=0, actor=ACTOR)
-            agent = AgentRecord.model_validate(
-                {
-                    "product": "shop",
-                    "tag": f"support-{case.provider}",
-                    "name": "Support",
-                    "model": tag,
-                    "systemPrompt": SYSTEM,
-                    "tools": [LOOKUP, ESCALATE],
-                    "modelConfig": AGENT_LAYER,
-                    "envs": [{"slug": "prd", "modelConfig": ENV_LAYER}],
-                }
-            )
-            store.put(agent, expected_version=0, actor=ACTOR)
         try:
-            yield World(store, fake, keys["prd"], plain)
+            seeded = seed_shop(store, seeds(fake.url))
+            yield World(store, fake, seeded.keys["prd"], seeded.plain)
         finally:
             store.close()
 
@@ -464,7 +401,8 @@ def test_async_client_call_and_stream(world: World, provider: str) -> None:
 
 
 TIMEOUT_MS = 300
-BOUND = 2.0  # seconds: far below the fake's delay, far above the timeout
+DELAY = 10.0  # seconds the fake waits before answering: an unbounded call would succeed
+BOUND = 8.0  # seconds: below the delay, with room for a loaded machine
 
 
 def _times_out(run: Callable[[], object]) -> float:
@@ -486,7 +424,7 @@ def test_timeout_is_honoured(world: World, provider: str, via: str, is_async: bo
     case = CASES[provider]
     cfg = world.resolve(provider, timeout=TIMEOUT_MS)
     assert cfg.timeout == TIMEOUT_MS and cfg.provenance["timeout"] == "runtime"
-    world.fake.delay = 5.0
+    world.fake.delay = DELAY
     if via == "client":
         options, params = case.no_retry, case.minimal(case.model)
     else:
