@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from ..domain import Provider, Tool
 from ..overrides import Layer
 from . import params
+from .clients import make_client
 
 
 class ApiKey:
@@ -107,13 +108,9 @@ class ResolvedConfig:
         ``anthropic.Anthropic``, ``google.genai.Client``, ``cohere.ClientV2``) with the opened
         key, the base URL and the timeout set; ``options`` go to its constructor (and win).
         A missing SDK raises LlmregError naming the extra to install."""
-        from .clients import make_client
-
         return make_client(self, is_async=False, options=options)
 
     def async_client(self, **options: Any) -> Any:
         """Like :meth:`client`, the SDK's async client (``AsyncOpenAI``, ``AsyncAnthropic``,
         ``google.genai.Client(...).aio``, ``AsyncClientV2``)."""
-        from .clients import make_client
-
         return make_client(self, is_async=True, options=options)
