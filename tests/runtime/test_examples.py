@@ -69,7 +69,7 @@ def test_the_runtime_docs_example_runs_as_written(shop: tuple[str, Seeded, FakeL
         env=_env(url, LLMREG_PRD_PRIVATE_KEY=seeded.keys["prd"].reveal()),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # a cold SDK import is slow on a loaded machine
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == REPLY
@@ -100,7 +100,7 @@ def test_ask_example(shop: tuple[str, Seeded, FakeLlm], provider: str, stream: b
         env=_env(url, LLMREG_PRIVATE_KEY=seeded.keys["prd"].reveal()),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # a cold SDK import is slow on a loaded machine
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == REPLY

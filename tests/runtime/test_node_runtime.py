@@ -84,7 +84,7 @@ def _run(
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
 
 
