@@ -38,3 +38,38 @@ def test_http_store_does_not_load_the_server_or_orm() -> None:
     loaded = loaded_after("import llmreg.store.http")
     assert "httpx" in loaded  # the probe can see what a module pulls in
     assert not (loaded & {"fastapi", "uvicorn", "starlette", "sqlalchemy", "alembic"})
+
+
+SDKS = ("openai", "anthropic", "google.genai", "cohere")
+"""The providers' SDKs: optional extras, imported only by ResolvedConfig.client()."""
+
+
+def loaded_modules_after(code: str) -> set[str]:
+    probe = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import llmreg",
+        "import llmreg.runtime",
+        "import llmreg; llmreg.resolve",
+        "import llmreg; llmreg.ResolvedConfig",
+        # building the request parameters of every provider imports no SDK either
+        "from llmreg.runtime import ResolvedConfig\n"
+        "for p in ('openai', 'custom', 'anthropic', 'google', 'cohere'):\n"
+        "    ResolvedConfig(product='s', env='e', agent=None, model_tag='m', provider=p,\n"
+        "        model='x', base_url=None, temperature=0.5, max_tokens=None, top_p=None,\n"
+        "        stop_sequences=None, timeout=1000, provenance={}, system_prompt='hi'\n"
+        "    ).request_params(messages=[])",
+    ],
+)
+def test_runtime_imports_no_provider_sdk(code: str) -> None:
+    loaded = loaded_modules_after(code)
+    assert not {m for m in loaded if m in SDKS or m.startswith(tuple(s + "." for s in SDKS))}
+
+
+def test_the_probe_sees_an_sdk_import() -> None:
+    assert "google.genai" in loaded_modules_after("import google.genai")

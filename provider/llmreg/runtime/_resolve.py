@@ -154,6 +154,7 @@ def _build(
         timeout=resolved.timeout,
         provenance={to_snake(k): v for k, v in resolved.provenance.items()},
         system_prompt=agent.system_prompt if agent is not None else None,
+        tools=tuple(agent.tools) if agent is not None else (),
         _key=key,
     )
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic.alias_generators import to_camel
 
+from ..domain import Provider, Tool
 from ..overrides import Layer
+from . import params
+from .clients import make_client
 
 
 class ApiKey:
@@ -32,13 +37,16 @@ class ApiKey:
 @dataclass(frozen=True)
 class ResolvedConfig:
     """Effective configuration. ``api_key`` is the plaintext str, but only when accessed
-    explicitly: it is excluded from ``repr``, ``str`` and :meth:`to_dict` (unless asked)."""
+    explicitly: it is excluded from ``repr``, ``str`` and :meth:`to_dict` (unless asked).
+
+    :meth:`client` / :meth:`async_client` give the provider's SDK client and
+    :meth:`request_params` the provider-native arguments of a chat call (docs/runtime.md)."""
 
     product: str
     env: str
     agent: str | None
     model_tag: str
-    provider: str
+    provider: Provider
     model: str
     base_url: str | None
     temperature: float | None
@@ -48,6 +56,7 @@ class ResolvedConfig:
     timeout: int | None
     provenance: dict[str, Layer]
     system_prompt: str | None = None
+    tools: tuple[Tool, ...] = ()
     _key: ApiKey | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -72,8 +81,36 @@ class ResolvedConfig:
             "stopSequences": list(self.stop_sequences) if self.stop_sequences is not None else None,
             "timeout": self.timeout,
             "provenance": {to_camel(k): str(v) for k, v in self.provenance.items()},
+            "systemPrompt": self.system_prompt,
+            "tools": [t.to_wire() for t in self.tools],
             "hasKey": self._key is not None,
         }
         if include_key:
             out["apiKey"] = self.api_key
         return out
+
+    def request_params(self, messages: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+        """Keyword arguments of the provider's chat call, in its own names: model, sampling
+        settings, max tokens, stop sequences, timeout, the system prompt and the tools; with
+        ``messages`` (in the provider's message shape) also the conversation, after the system
+        message for providers that take the system prompt as one (openai, custom, cohere).
+        Imports no SDK. The table per provider is in docs/runtime.md."""
+        return params.request_params(self, messages)
+
+    def system_messages(self) -> list[dict[str, Any]]:
+        """``[{"role": "system", "content": prompt}]`` for providers that take the system prompt
+        as a message (openai, custom, cohere) when the agent has one, else ``[]``: prepend it to
+        your messages when you do not pass them to :meth:`request_params`."""
+        return params.system_messages(self)
+
+    def client(self, **options: Any) -> Any:
+        """The provider's official SDK client (``openai.OpenAI`` for openai and custom,
+        ``anthropic.Anthropic``, ``google.genai.Client``, ``cohere.ClientV2``) with the opened
+        key, the base URL and the timeout set; ``options`` go to its constructor (and win).
+        A missing SDK raises LlmregError naming the extra to install."""
+        return make_client(self, is_async=False, options=options)
+
+    def async_client(self, **options: Any) -> Any:
+        """Like :meth:`client`, the SDK's async client (``AsyncOpenAI``, ``AsyncAnthropic``,
+        ``google.genai.Client(...).aio``, ``AsyncClientV2``)."""
+        return make_client(self, is_async=True, options=options)

@@ -1,0 +1,240 @@
+"""Provider-native request parameters of a chat call, built from a :class:`ResolvedConfig`.
+
+One :class:`ProviderTable` per provider says where its chat call takes each llmreg setting, the
+system prompt and the tools: a dotted path into the call's keyword arguments
+(``config.max_output_tokens`` is ``config={"max_output_tokens": ...}``). Nothing here imports an
+SDK, so building the parameters works without the provider's extra installed. The names and
+shapes were checked against the SDKs' own sources (openai 3.57, anthropic 2.14, google-genai
+3.6, cohere 7.3); docs/runtime.md has the same tables for readers.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..domain import Provider, Tool
+
+if TYPE_CHECKING:
+    from .result import ResolvedConfig
+
+ANTHROPIC_DEFAULT_MAX_TOKENS = 4096
+"""Anthropic's Messages API requires ``max_tokens``; when no layer sets ``maxTokens`` this is
+sent. 4096 is the largest output every Claude model accepts (the oldest allow no more)."""
+
+Params = dict[str, Any]
+ToolFormat = Callable[[Sequence[Tool]], list[dict[str, Any]]]
+
+
+def _function(tool: Tool) -> dict[str, Any]:
+    """name, description (when set) and the JSON Schema under ``parameters``."""
+    out: dict[str, Any] = {"name": tool.name}
+    if tool.description is not None:
+        out["description"] = tool.description
+    out["parameters"] = copy.deepcopy(tool.parameters)
+    return out
+
+
+def _openai_tools(tools: Sequence[Tool]) -> list[dict[str, Any]]:
+    """``[{"type": "function", "function": {name, description, parameters}}]`` (OpenAI chat
+    completions and Cohere v2 chat share this shape)."""
+    return [{"type": "function", "function": _function(t)} for t in tools]
+
+
+def _anthropic_tools(tools: Sequence[Tool]) -> list[dict[str, Any]]:
+    """``[{name, description, input_schema}]``."""
+    out = []
+    for tool in tools:
+        fn = _function(tool)
+        fn["input_schema"] = fn.pop("parameters")
+        out.append(fn)
+    return out
+
+
+def _google_tools(tools: Sequence[Tool]) -> list[dict[str, Any]]:
+    """One ``Tool`` holding every function declaration; the schema goes under
+    ``parameters_json_schema`` (plain JSON Schema; ``parameters`` takes Google's OpenAPI
+    subset, which would reject parts of a valid JSON Schema)."""
+    declarations = []
+    for tool in tools:
+        fn = _function(tool)
+        fn["parameters_json_schema"] = fn.pop("parameters")
+        declarations.append(fn)
+    return [{"function_declarations": declarations}]
+
+
+SystemIn = Literal["message", "system", "config.system_instruction"]
+
+
+@dataclass(frozen=True)
+class ProviderTable:
+    """Where one provider's chat call takes each value (dotted keyword-argument paths)."""
+
+    call: str
+    """The SDK call the parameters are for (documentation; ``stream`` variants take the same)."""
+    temperature: str
+    max_tokens: str
+    top_p: str
+    stop_sequences: str
+    timeout: str
+    timeout_unit: Literal["s", "ms"]
+    messages: str
+    """Where the caller's conversation goes (google calls it ``contents``)."""
+    system: SystemIn
+    """``message``: a leading ``{"role": "system", "content": ...}`` message; else a path."""
+    tools: str
+    tool_format: ToolFormat
+    default_max_tokens: int | None = None
+
+
+OPENAI = ProviderTable(
+    call="client.chat.completions.create",
+    temperature="temperature",
+    # max_tokens is deprecated for OpenAI and refused by its reasoning models.
+    max_tokens="max_completion_tokens",
+    top_p="top_p",
+    stop_sequences="stop",
+    timeout="timeout",
+    timeout_unit="s",
+    messages="messages",
+    system="message",
+    tools="tools",
+    tool_format=_openai_tools,
+)
+
+CUSTOM = ProviderTable(
+    call="client.chat.completions.create",
+    temperature="temperature",
+    # OpenAI-compatible servers (vLLM, Ollama, llama.cpp, gateways) know max_tokens; not all
+    # know max_completion_tokens.
+    max_tokens="max_tokens",
+    top_p="top_p",
+    stop_sequences="stop",
+    timeout="timeout",
+    timeout_unit="s",
+    messages="messages",
+    system="message",
+    tools="tools",
+    tool_format=_openai_tools,
+)
+
+ANTHROPIC = ProviderTable(
+    call="client.messages.create",
+    # anthropic>=1 dropped temperature/top_p from the method signatures (a TypeError there);
+    # the API still takes them in the body, which extra_body writes to (the SDK's MIGRATION.md).
+    temperature="extra_body.temperature",
+    max_tokens="max_tokens",
+    top_p="extra_body.top_p",
+    stop_sequences="stop_sequences",
+    timeout="timeout",
+    timeout_unit="s",
+    messages="messages",
+    system="system",
+    tools="tools",
+    tool_format=_anthropic_tools,
+    default_max_tokens=ANTHROPIC_DEFAULT_MAX_TOKENS,
+)
+
+GOOGLE = ProviderTable(
+    call="client.models.generate_content",
+    temperature="config.temperature",
+    max_tokens="config.max_output_tokens",
+    top_p="config.top_p",
+    stop_sequences="config.stop_sequences",
+    timeout="config.http_options.timeout",
+    timeout_unit="ms",
+    messages="contents",
+    system="config.system_instruction",
+    tools="config.tools",
+    tool_format=_google_tools,
+)
+
+COHERE = ProviderTable(
+    call="client.chat",
+    temperature="temperature",
+    max_tokens="max_tokens",
+    top_p="p",
+    stop_sequences="stop_sequences",
+    timeout="request_options.timeout",
+    timeout_unit="s",
+    messages="messages",
+    system="message",
+    tools="tools",
+    tool_format=_openai_tools,
+)
+
+TABLES: dict[Provider, ProviderTable] = {
+    "openai": OPENAI,
+    "custom": CUSTOM,
+    "anthropic": ANTHROPIC,
+    "google": GOOGLE,
+    "cohere": COHERE,
+}
+
+
+def _put(out: Params, path: str, value: object) -> None:
+    *parents, leaf = path.split(".")
+    node = out
+    for name in parents:
+        node = node.setdefault(name, {})
+    node[leaf] = value
+
+
+def system_messages(cfg: ResolvedConfig) -> list[dict[str, Any]]:
+    """The messages that carry the system prompt for providers that take it as a message
+    (openai, custom, cohere); ``[]`` for the others (their parameters carry it) or when the
+    agent has none."""
+    if cfg.system_prompt is None or TABLES[cfg.provider].system != "message":
+        return []
+    return [{"role": "system", "content": cfg.system_prompt}]
+
+
+def request_params(
+    cfg: ResolvedConfig, messages: Sequence[Mapping[str, Any]] | None = None
+) -> Params:
+    """Keyword arguments for the provider's chat call (``TABLES[provider].call``).
+
+    Only settings some layer sets are included (anthropic's ``max_tokens`` always is).
+    ``messages``, in the provider's own message shape, are included under its name, after the
+    system message where the provider takes the system prompt as a message. Every call
+    returns a fresh dict: changing it changes nothing else.
+    """
+    if isinstance(messages, (str, bytes)):
+        raise TypeError("messages is a list of messages (dicts), not a string")
+    table = TABLES[cfg.provider]
+    out: Params = {"model": cfg.model}
+    max_tokens = cfg.max_tokens if cfg.max_tokens is not None else table.default_max_tokens
+    settings: list[tuple[str, object]] = [
+        (table.temperature, cfg.temperature),
+        (table.max_tokens, max_tokens),
+        (table.top_p, cfg.top_p),
+        (
+            table.stop_sequences,
+            list(cfg.stop_sequences) if cfg.stop_sequences is not None else None,
+        ),
+    ]
+    if cfg.timeout is not None:
+        settings.append(
+            (table.timeout, cfg.timeout if table.timeout_unit == "ms" else cfg.timeout / 1000)
+        )
+    for path, value in settings:
+        if value is not None:
+            _put(out, path, value)
+    if cfg.system_prompt is not None and table.system != "message":
+        _put(out, table.system, cfg.system_prompt)
+    if cfg.tools:
+        _put(out, table.tools, table.tool_format(cfg.tools))
+    if messages is not None:
+        _put(out, table.messages, [*system_messages(cfg), *copy.deepcopy(list(messages))])
+    return out
+
+
+__all__ = [
+    "ANTHROPIC_DEFAULT_MAX_TOKENS",
+    "TABLES",
+    "ProviderTable",
+    "request_params",
+    "system_messages",
+]

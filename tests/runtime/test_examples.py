@@ -1,0 +1,110 @@
+"""The runtime examples run as written: docs/runtime.md's first example and
+examples/runtime/ask.py, each in its own process, reading the store from ``LLMREG_URL`` (a SQLite
+file) and calling a fake provider on loopback with the provider's real SDK."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llmreg.store.sql import SqlStore
+from tests.runtime.fake_llm import REPLY, FakeLlm
+from tests.runtime.seed import ModelSeed, Seeded, seed_shop
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = {
+    "openai": "gpt-4.1",
+    "custom": "llama-3-8b",
+    "anthropic": "claude-sonnet-4-20250514",
+    "google": "gemini-2.5-pro",
+    "cohere": "command-a-03-2025",
+}
+PREFIX = {"openai": "/v1", "custom": "/v1"}  # the others' base URLs have no version
+
+
+def _first_python_block(markdown: Path) -> str:
+    match = re.search(r"```python\n(.*?)```", markdown.read_text(), re.S)
+    assert match, f"no python example in {markdown}"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded, FakeLlm]]:
+    """A store with ``customer-support`` (anthropic, as in docs/runtime.md) and
+    ``support-<provider>`` for every provider, all pointing at one fake provider."""
+    db = tmp_path_factory.mktemp("examples") / "registry.db"
+    with FakeLlm.running() as fake:
+        store = SqlStore(f"sqlite:///{db}")
+        seeds = [
+            ModelSeed("anthropic", MODELS["anthropic"], fake.url, "customer-support"),
+            *[
+                ModelSeed(p, m, fake.url + PREFIX.get(p, ""), f"support-{p}", p != "custom")
+                for p, m in MODELS.items()
+            ],
+        ]
+        try:
+            seeded = seed_shop(store, seeds)
+        finally:
+            store.close()
+        yield f"sqlite:///{db}", seeded, fake
+
+
+def _env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMREG_")}
+    return {**env, "LLMREG_URL": url, **extra}
+
+
+def test_the_runtime_docs_example_runs_as_written(shop: tuple[str, Seeded, FakeLlm]) -> None:
+    url, seeded, fake = shop
+    code = _first_python_block(ROOT / "docs" / "runtime.md")
+    assert "client = cfg.client()" in code and "make_client" not in code
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=_env(url, LLMREG_PRD_PRIVATE_KEY=seeded.keys["prd"].reveal()),
+        capture_output=True,
+        text=True,
+        timeout=300,  # a cold SDK import is slow on a loaded machine
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == REPLY
+    (request,) = fake.take()
+    assert request.path == "/v1/messages"
+    assert request.body["messages"] == [{"role": "user", "content": "Where is my order?"}]
+    assert request.body["temperature"] == 0.2  # the example's runtime override
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["call", "stream"])
+@pytest.mark.parametrize("provider", list(MODELS))
+def test_ask_example(shop: tuple[str, Seeded, FakeLlm], provider: str, stream: bool) -> None:
+    url, seeded, fake = shop
+    fake.take()
+    command = [
+        sys.executable,
+        str(ROOT / "examples" / "runtime" / "ask.py"),
+        "shop",
+        f"support-{provider}",
+        "prd",
+        "Where is my order 42?",
+        "--temperature",
+        "0.1",
+        *(["--stream"] if stream else []),
+    ]
+    done = subprocess.run(
+        command,
+        env=_env(url, LLMREG_PRIVATE_KEY=seeded.keys["prd"].reveal()),
+        capture_output=True,
+        text=True,
+        timeout=300,  # a cold SDK import is slow on a loaded machine
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == REPLY
+    (request,) = fake.take()
+    assert "Where is my order 42?" in str(request.body)
+    assert "You are the shop's support agent." in str(request.body)
+    assert "0.1" in str(request.body)
