@@ -9,7 +9,8 @@ cfg = pulumi.Config()
 count = cfg.get_int("count") or 3
 label = cfg.get("label") or "v1"
 
-shop = llmreg.Product("shop", tag="shop", name=f"Shop {label}", envs=["dev", "prd"])
+envs = (cfg.get("envs") or "dev,prd").split(",")
+shop = llmreg.Product("shop", tag="shop", name=f"Shop {label}", envs=envs)
 for i in range(count):
     model = llmreg.LlmModel(
         f"model-{i}",
@@ -18,7 +19,7 @@ for i in range(count):
         name=f"Model {i} {label}",
         provider="anthropic",
         model="claude-sonnet-4-20250514",
-        envs=[{"slug": "dev", "api_key": cfg.require_secret("apiKey")}],
+        envs=[{"slug": env, "api_key": cfg.require_secret("apiKey")} for env in envs],
     )
     llmreg.Agent(
         f"agent-{i}",
@@ -27,4 +28,5 @@ for i in range(count):
         name=f"Agent {i} {label}",
         model=model,
         system_prompt=f"You are agent {i}.",
+        envs=[{"slug": env, "model_config": {"max_tokens": 100}} for env in envs],
     )
