@@ -14,11 +14,14 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK := true
 
-.PHONY: help venv pulumi postgres lint test demo clean-demo
+.PHONY: help venv pulumi postgres lint fmt check unit test demo clean-demo
 
 help:
 	@echo "make demo   - set up everything, run the example stack (pulumi up) on the embedded store"
 	@echo "make test   - set up everything (Pulumi CLI build, PostgreSQL), lint, type-check, run all tests"
+	@echo "make fmt    - format and auto-fix with ruff"
+	@echo "make check  - ruff and mypy (strict), no tests"
+	@echo "make unit   - the tests that need neither the Pulumi engine nor PostgreSQL (fast)"
 
 venv: $(VENV)/.installed
 
@@ -41,6 +44,15 @@ lint: venv
 	$(BIN)/ruff check provider tests benchmarks examples
 	$(BIN)/ruff format --check provider tests benchmarks examples
 	$(BIN)/mypy
+
+fmt: venv
+	$(BIN)/ruff format provider tests benchmarks examples
+	$(BIN)/ruff check --fix provider tests benchmarks examples
+
+check: lint
+
+unit: venv
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e and not postgres" $(PYTEST_ARGS)
 
 test: venv
 	@echo "==> Pulumi toolchain"
