@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from typing import Annotated, Any
 
@@ -42,14 +44,9 @@ def check_json_schema(value: dict[str, Any]) -> None:
         raise ValueError(f"{bad} is NaN or Infinity, which JSON cannot hold")
     if value.get("type") != "object":
         raise ValueError('must be a JSON Schema object: {"type": "object", "properties": {...}}')
-    # jsonschema is imported on first use: the dynamic provider's import path stays light.
-    from jsonschema import Draft202012Validator, SchemaError
-
-    try:
-        Draft202012Validator.check_schema(value)
-    except SchemaError as err:
-        where = "/".join(str(p) for p in err.absolute_path) or "(top)"
-        raise ValueError(f"is not a valid JSON Schema at {where}: {err.message}") from None
+    problem = _meta_schema_problem(json.dumps(value, sort_keys=True))
+    if problem is not None:
+        raise ValueError(problem)
     props = value.get("properties", {})
     required = value.get("required", [])
     missing = [r for r in required if r not in props]
@@ -57,6 +54,21 @@ def check_json_schema(value: dict[str, Any]) -> None:
         raise ValueError(
             f'"required" names {", ".join(map(repr, missing))}, not defined in "properties"'
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _meta_schema_problem(schema: str) -> str | None:
+    """What is wrong with a JSON Schema (given as canonical JSON text), checked against the
+    draft 2020-12 meta-schema; cached, since a deployment checks the same tools again and again.
+    jsonschema is imported on first use: the dynamic provider's import path stays light."""
+    from jsonschema import Draft202012Validator, SchemaError
+
+    try:
+        Draft202012Validator.check_schema(json.loads(schema))
+    except SchemaError as err:
+        where = "/".join(str(p) for p in err.absolute_path) or "(top)"
+        return f"is not a valid JSON Schema at {where}: {err.message}"
+    return None
 
 
 class Tool(Record):

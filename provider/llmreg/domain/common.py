@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
+
+from .._literals import PROVIDERS, Provider
+
+__all__ = ["PROVIDERS", "SLUG_PATTERN", "NonEmpty", "Owner", "Provider", "Record", "Slug"]
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9\-_.]{0,62}$"
 
@@ -13,11 +17,6 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 """A lowercase slug: tags of products, models and agents, and environment names."""
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
-
-Provider = Literal["anthropic", "openai", "google", "cohere", "custom"]
-"""The LLM vendors a model entity can point at (``custom``: any OpenAI-compatible endpoint)."""
-
-PROVIDERS: tuple[str, ...] = get_args(Provider)
 
 Owner = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 """The Pulumi resource that manages a record: its URN (``urn:pulumi:<stack>::<project>::...``)."""
@@ -35,6 +34,7 @@ class Record(BaseModel):
         extra="forbid",
         frozen=True,
         use_enum_values=True,
+        defer_build=True,  # validators are built on first use: imports stay cheap
     )
 
     def to_wire(self) -> dict[str, object]:

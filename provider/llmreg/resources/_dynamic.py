@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -28,9 +28,11 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ..deploy import CONFIG_KEYS, CORES, DeployContext, ResourceCore
 from ..errors import FieldProblem, LlmregError
 from ..settings import DEBUG
+
+if TYPE_CHECKING:  # the core is imported on first use: the program's process never needs it
+    from ..deploy import DeployContext, ResourceCore
 
 
 def _failure(problem: FieldProblem) -> CheckFailure:
@@ -75,10 +77,14 @@ class CoreProvider(ResourceProvider):
 
     @property
     def core(self) -> ResourceCore:  # type: ignore[type-arg]
+        from ..deploy import CORES
+
         return CORES[self.type_name]
 
     def configure(self, req: ConfigureRequest) -> None:
         # Runs in the provider process after deserialization: never part of the pickle.
+        from ..deploy import CONFIG_KEYS, DeployContext
+
         config = {key: req.config.get(f"llmreg:{key}") for key in CONFIG_KEYS}
         self._context = DeployContext(config)
         _report_errors_in_one_line()
@@ -86,6 +92,8 @@ class CoreProvider(ResourceProvider):
     def _ctx(self) -> DeployContext:
         context = getattr(self, "_context", None)
         if context is None:
+            from ..deploy import DeployContext
+
             context = self._context = DeployContext()
         return context
 

@@ -16,10 +16,12 @@ T = TypeVar("T")
 
 
 class StateOutput(Generic[T]):
-    """``max_tokens = StateOutput[int | None]("maxTokens")`` in a resource class."""
+    """``max_tokens = StateOutput[int | None]("maxTokens")`` in a resource class; a secret
+    output says ``secret=True`` (the engine then keeps it encrypted in the state)."""
 
-    def __init__(self, state_name: str) -> None:
+    def __init__(self, state_name: str, *, secret: bool = False) -> None:
         self.state_name = state_name
+        self.secret = secret
 
     @overload
     def __get__(self, obj: None, owner: type[Any] | None = None) -> StateOutput[T]: ...
@@ -36,3 +38,17 @@ class StateOutput(Generic[T]):
             return cast("pulumi.Output[T]", vars(obj)[self.state_name])
         except KeyError:
             raise AttributeError(self.state_name) from None
+
+
+def declared_outputs(cls: type[Any]) -> dict[str, bool]:
+    """State name -> whether it is secret, for every output a resource class declares: its
+    ``pulumi.Output`` annotations (named as in the state) and its :class:`StateOutput`s."""
+    out: dict[str, bool] = {}
+    for klass in reversed(cls.__mro__):
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            if "Output[" in str(annotation):
+                out[name] = False
+        for value in vars(klass).values():
+            if isinstance(value, StateOutput):
+                out[value.state_name] = value.secret
+    return out

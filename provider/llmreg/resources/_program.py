@@ -60,5 +60,8 @@ def model_named(tag: Any, product: Any) -> LlmModel | None:
 
 def owner_urn(resource_name: str, type_name: str, opts: pulumi.ResourceOptions | None) -> Any:
     """The URN the resource will have: recorded in the registry as the record's owner."""
+    type_ = f"pulumi-python:dynamic/llmreg:{type_name}"
     parent = opts.parent if opts is not None else None
-    return pulumi.create_urn(resource_name, f"pulumi-python:dynamic/llmreg:{type_name}", parent)
+    if parent is None:  # a child of the stack: its URN is known now
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{resource_name}"
+    return pulumi.create_urn(resource_name, type_, parent)

@@ -7,10 +7,8 @@ from typing import Any
 
 import pulumi
 
-from ..deploy import AgentArgs, AgentOutputs
-from ..deploy.base import wire_names
 from ._dynamic import AgentProvider
-from ._outputs import StateOutput
+from ._outputs import StateOutput, declared_outputs
 from ._program import model_named, owner_urn, product_of
 from .args import (
     AgentEnvArgs,
@@ -24,8 +22,6 @@ from .args import (
 )
 from .llm_model import LlmModel
 from .product import Product
-
-_ALL_NAMES = (*wire_names(AgentArgs), *wire_names(AgentOutputs))
 
 
 class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
@@ -101,7 +97,7 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         """
         owner = product_of(product)
         resource = model if isinstance(model, LlmModel) else model_named(model, product)
-        props: dict[str, Any] = dict.fromkeys(_ALL_NAMES)
+        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
         props.update(
             product=owner.tag if owner is not None else product,
             tag=tag,
@@ -142,7 +138,7 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         :param registry: A registry named in stack config `llmreg:registries`.
         """
         agent = Agent.__new__(Agent)
-        props: dict[str, Any] = dict.fromkeys(_ALL_NAMES)
+        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
         props["registry"] = registry
         pulumi.dynamic.Resource.__init__(
             agent,
@@ -152,3 +148,7 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)),
         )
         return agent
+
+
+_OUTPUTS = declared_outputs(Agent)
+_SECRETS = [name for name, secret in _OUTPUTS.items() if secret]

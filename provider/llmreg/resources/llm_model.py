@@ -7,17 +7,12 @@ from typing import Any
 
 import pulumi
 
-from ..deploy import LlmModelArgs, LlmModelCore, LlmModelOutputs
-from ..deploy.base import wire_names
-from ..domain import Provider
+from .._literals import Provider
 from ._dynamic import LlmModelProvider
-from ._outputs import StateOutput
+from ._outputs import StateOutput, declared_outputs
 from ._program import add_model, owner_urn, product_of
 from .args import ModelEnvArgs, ModelEnvArgsDict, coerce_all
 from .product import Product
-
-_SECRETS = list(LlmModelCore.secrets())
-_ALL_NAMES = (*wire_names(LlmModelArgs), *wire_names(LlmModelOutputs))
 
 
 def _secret(value: pulumi.Output[Any]) -> pulumi.Output[Any]:
@@ -57,7 +52,7 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
     envs: pulumi.Output[list[dict[str, Any]]]
     """One configuration per environment (at least one; slugs unique and declared by the
     product)."""
-    api_keys = StateOutput[dict[str, str]]("apiKeys")
+    api_keys = StateOutput[dict[str, str]]("apiKeys", secret=True)
     """Secret. Env -> API key (in Python: `ModelEnvArgs.api_key`). Sealed before it is
     stored."""
     sealing_keys = StateOutput[dict[str, list[str]]]("sealingKeys")
@@ -132,7 +127,7 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
         keys: Any = {e.slug: e.api_key for e in env_args if e.api_key is not None}
         owner = product_of(product)
         self._product = owner
-        props: dict[str, Any] = dict.fromkeys(_ALL_NAMES)
+        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
         props.update(
             product=owner.tag if owner is not None else product,
             tag=tag,
@@ -190,7 +185,7 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
         """
         model = LlmModel.__new__(LlmModel)
         model._product = None
-        props: dict[str, Any] = dict.fromkeys(_ALL_NAMES)
+        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
         props["registry"] = registry
         pulumi.dynamic.Resource.__init__(
             model,
@@ -202,3 +197,7 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
             ),
         )
         return model
+
+
+_OUTPUTS = declared_outputs(LlmModel)
+_SECRETS = [name for name, secret in _OUTPUTS.items() if secret]

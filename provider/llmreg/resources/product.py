@@ -7,15 +7,10 @@ from typing import Any
 
 import pulumi
 
-from ..deploy import ProductArgs, ProductCore, ProductOutputs
-from ..deploy.base import wire_names
 from ._dynamic import ProductProvider
-from ._outputs import StateOutput
+from ._outputs import StateOutput, declared_outputs
 from ._program import add_product, owner_urn
 from .args import KeyRotationArgs, KeyRotationArgsDict, coerce
-
-_SECRETS = list(ProductCore.secrets())
-_ALL_NAMES = (*wire_names(ProductArgs), *wire_names(ProductOutputs))
 
 
 def _rotations(
@@ -48,14 +43,14 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
     """Env -> public key (`llmreg-pk1-...`) of the env's current key pair."""
     key_ids = StateOutput[dict[str, str]]("keyIds")
     """Env -> id of the env's current key pair."""
-    private_keys = StateOutput[dict[str, str]]("privateKeys")
+    private_keys = StateOutput[dict[str, str]]("privateKeys", secret=True)
     """Secret. Env -> generated private key (`llmreg-sk1-...`) of the current pair, for that
     env's runtime. Envs with a supplied public key have no entry."""
     next_public_keys = StateOutput[dict[str, str]]("nextPublicKeys")
     """Env -> public key of the staged next pair, during a rotation."""
     next_key_ids = StateOutput[dict[str, str]]("nextKeyIds")
     """Env -> id of the staged next pair, during a rotation."""
-    next_private_keys = StateOutput[dict[str, str]]("nextPrivateKeys")
+    next_private_keys = StateOutput[dict[str, str]]("nextPrivateKeys", secret=True)
     """Secret. Env -> generated private key of the staged next pair: hand it to the env's
     runtimes before retiring the old pair."""
     sealing_keys = StateOutput[dict[str, list[str]]]("sealingKeys")
@@ -103,7 +98,7 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
             `llmreg:url`).
         :param opts: Options of the resource (``pulumi.ResourceOptions``).
         """
-        props: dict[str, Any] = dict.fromkeys(_ALL_NAMES)
+        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
         props.update(
             tag=tag,
             name=name,
@@ -144,7 +139,7 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
         :param registry: A registry named in stack config `llmreg:registries`.
         """
         product = Product.__new__(Product)
-        props: dict[str, Any] = dict.fromkeys(_ALL_NAMES)
+        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
         props["registry"] = registry
         pulumi.dynamic.Resource.__init__(
             product,
@@ -156,3 +151,7 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
             ),
         )
         return product
+
+
+_OUTPUTS = declared_outputs(Product)
+_SECRETS = [name for name, secret in _OUTPUTS.items() if secret]
