@@ -36,14 +36,14 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
         "product-public-key-bad",
         "product",
         {"public_keys": {"dev": "not-a-key"}},
-        "givenPublicKeys.dev",
+        "publicKeys.dev",
     ),
-    ("product-public-key-env", "product", {"public_keys": {"qa": PK}}, "givenPublicKeys.qa"),
+    ("product-public-key-env", "product", {"public_keys": {"qa": PK}}, "publicKeys.qa"),
     (
         "product-next-key-alone",
         "product",
         {"next_public_keys": {"dev": PK}},
-        "givenNextPublicKeys.dev",
+        "nextPublicKeys.dev",
     ),
     (
         "product-rotation-negative",

@@ -30,11 +30,13 @@ class AgentArgs(AgentSpec):
 
     model_settings: ModelSettings | None = Field(
         default=None,
+        json_schema_extra={"hidden": True},
         description="The model's `settings` output, when the LlmModel is in the same program "
         "(set from it), so that the agent's `resolved` follows the model in the same preview.",
     )
     product_envs: list[Slug] | None = Field(
         default=None,
+        json_schema_extra={"hidden": True},
         description="The product's envs, when the Product is declared in the same program (set "
         "from it), so that preview checks env slugs before the product exists.",
     )

@@ -43,7 +43,7 @@ class LlmModelArgs(LlmModelBase[ModelEnv]):
 
     api_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
-        json_schema_extra={"secret": True},
+        json_schema_extra={"secret": True, "hidden": True},
         description="Secret. Env -> API key (in Python: `ModelEnvArgs.api_key`). Sealed before "
         "it is stored.",
     )
@@ -56,6 +56,7 @@ class LlmModelArgs(LlmModelBase[ModelEnv]):
     )
     product_envs: list[Slug] | None = Field(
         default=None,
+        json_schema_extra={"hidden": True},
         description="The product's envs, when the Product is declared in the same program (set "
         "from it), so that preview checks env slugs before the product exists.",
     )

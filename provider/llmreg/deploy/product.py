@@ -209,8 +209,6 @@ class ProductCore(ResourceCore[ProductRecord]):
     compared = (
         "name",
         "envs",
-        "givenPublicKeys",
-        "givenNextPublicKeys",
         "keyRotations",
         "owner",
         "publicKeys",
@@ -323,8 +321,9 @@ class ProductCore(ResourceCore[ProductRecord]):
             envs=slugs,
             version=stored.version,
         )
-        for name in ("givenPublicKeys", "givenNextPublicKeys", "keyRotations"):
-            out[name] = {k: v for k, v in (state.get(name) or {}).items() if k in slugs}
+        out["keyRotations"] = {
+            k: v for k, v in (state.get("keyRotations") or {}).items() if k in slugs
+        }
         if "publicKeys" not in state:  # a product read into a program with get() or import
             out.update(computed(_keys_of(record)))
             out["owner"] = record.owner
@@ -338,4 +337,4 @@ def _keys_of(record: ProductRecord) -> dict[str, EnvKeys]:
 
 
 _ARG_NAMES = wire_names(ProductArgs)
-_KEY_INPUTS = ("envs", "givenPublicKeys", "givenNextPublicKeys", "keyRotations", "tag")
+_KEY_INPUTS = ("envs", "publicKeys", "nextPublicKeys", "keyRotations", "tag")

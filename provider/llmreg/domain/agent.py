@@ -105,11 +105,17 @@ class AgentEnv(Record):
 class AgentBase(Record):
     """An Agent's declared fields (it holds no secret)."""
 
-    product: Slug = Field(description="The owning product's tag.")
+    product: Slug = Field(
+        description="The owning product: the Product resource (or its `tag`), or the tag of a "
+        "product managed elsewhere."
+    )
     tag: Slug = Field(description="The agent's tag: a slug, unique within the product.")
     name: NonEmpty = Field(description="Human-readable name.")
     description: str | None = Field(default=None, description="What the agent does.")
-    model: Slug = Field(description="The tag of a model of the same product.")
+    model: Slug = Field(
+        description="The model: an LlmModel resource, or the tag of a model of the same product "
+        "(declared in this program or managed elsewhere)."
+    )
     system_prompt: str | None = Field(default=None, description="The agent's system prompt.")
     tools: list[Tool] = Field(
         default_factory=list, description="Functions the agent may call (names unique)."

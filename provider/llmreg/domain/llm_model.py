@@ -74,7 +74,10 @@ EnvT = TypeVar("EnvT", bound=ModelEnv)
 class LlmModelBase(ModelConfig, Generic[EnvT]):
     """Fields and rules common to the spec and the record (design §2, LlmModel)."""
 
-    product: Slug = Field(description="The owning product's tag.")
+    product: Slug = Field(
+        description="The owning product: the Product resource (or its `tag`), or the tag of a "
+        "product managed elsewhere."
+    )
     tag: Slug = Field(description="The model's tag: a slug, unique within the product.")
     name: NonEmpty = Field(description="Human-readable name.")
     description: str | None = Field(default=None, description="What the model is for.")

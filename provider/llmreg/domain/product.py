@@ -71,8 +71,12 @@ class KeyRotation(Record):
     is sealed to both pairs; ``retire`` drops the old pair. Bump ``generation`` to rotate again.
     """
 
-    generation: NonNegativeInt
-    phase: RotationPhase = "stage"
+    generation: NonNegativeInt = Field(description="Bump it (from 0) to start a rotation.")
+    phase: RotationPhase = Field(
+        default="stage",
+        description="`stage`: a next key pair is made and keys are sealed to both; `retire`: "
+        "the old pair is dropped.",
+    )
 
 
 class ProductSpec(Record):
@@ -89,13 +93,11 @@ class ProductSpec(Record):
     )
     public_keys: dict[str, PublicKeyText] = Field(
         default_factory=dict,
-        alias="givenPublicKeys",
         description="Env -> public key made with `llmreg keygen`, for envs whose private key "
         "never passes through Pulumi (such envs get no generated pair).",
     )
     next_public_keys: dict[str, PublicKeyText] = Field(
         default_factory=dict,
-        alias="givenNextPublicKeys",
         description="Env -> the next public key of an env with a supplied key: stages a "
         "rotation (keys are sealed to both); retire the old key by moving this one to "
         "`public_keys`.",
@@ -112,8 +114,8 @@ class ProductSpec(Record):
         require_unique(self.envs, "envs", "environment")
         declared = ", ".join(self.envs)
         maps: tuple[tuple[str, dict[str, object]], ...] = (
-            ("givenPublicKeys", dict(self.public_keys)),
-            ("givenNextPublicKeys", dict(self.next_public_keys)),
+            ("publicKeys", dict(self.public_keys)),
+            ("nextPublicKeys", dict(self.next_public_keys)),
             ("keyRotations", dict(self.key_rotations)),
         )
         for path, entries in maps:
@@ -125,12 +127,12 @@ class ProductSpec(Record):
         for env, key in self.next_public_keys.items():
             if env not in self.public_keys:
                 raise RuleViolation(
-                    f"givenNextPublicKeys.{env}",
+                    f"nextPublicKeys.{env}",
                     f"a staged next public key needs a current one: set public_keys['{env}'] too",
                 )
             if key == self.public_keys[env]:
                 raise RuleViolation(
-                    f"givenNextPublicKeys.{env}",
+                    f"nextPublicKeys.{env}",
                     "is the current public key: stage a new key made with `llmreg keygen`",
                 )
         for env in self.key_rotations:

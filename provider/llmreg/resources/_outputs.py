@@ -1,4 +1,4 @@
-"""snake_case Python names for output properties whose state name is camelCase.
+"""The output properties of llmreg's resources, declared once per resource class.
 
 State, records and previews use the camelCase names of the registry (``maxTokens``); Python
 code reads outputs in snake_case like every Pulumi Python SDK (``model.max_tokens``). The SDK
@@ -41,14 +41,12 @@ class StateOutput(Generic[T]):
 
 
 def declared_outputs(cls: type[Any]) -> dict[str, bool]:
-    """State name -> whether it is secret, for every output a resource class declares: its
-    ``pulumi.Output`` annotations (named as in the state) and its :class:`StateOutput`s."""
-    out: dict[str, bool] = {}
-    for klass in reversed(cls.__mro__):
-        for name, annotation in vars(klass).get("__annotations__", {}).items():
-            if "Output[" in str(annotation):
-                out[name] = False
-        for value in vars(klass).values():
-            if isinstance(value, StateOutput):
-                out[value.state_name] = value.secret
-    return out
+    """State name -> whether it is secret, for every :class:`StateOutput` a resource class
+    declares. (Outputs are descriptors, not ``pulumi.Output`` annotations: the SDK evaluates a
+    resource class's annotations again for every resource it registers.)"""
+    return {
+        value.state_name: value.secret
+        for klass in reversed(cls.__mro__)
+        for value in vars(klass).values()
+        if isinstance(value, StateOutput)
+    }

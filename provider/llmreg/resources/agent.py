@@ -30,32 +30,34 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
     Changing ``product``, ``tag`` or ``registry`` replaces it; everything else updates in place.
     """
 
-    product: pulumi.Output[str]
-    """The owning product's tag."""
-    tag: pulumi.Output[str]
+    product = StateOutput[str]("product")
+    """The owning product: the Product resource (or its `tag`), or the tag of a product managed
+    elsewhere."""
+    tag = StateOutput[str]("tag")
     """The agent's tag: a slug, unique within the product."""
-    name: pulumi.Output[str]
+    name = StateOutput[str]("name")
     """Human-readable name."""
-    description: pulumi.Output[str | None]
+    description = StateOutput[str | None]("description")
     """What the agent does."""
-    model: pulumi.Output[str]
-    """The tag of a model of the same product."""
+    model = StateOutput[str]("model")
+    """The model: an LlmModel resource, or the tag of a model of the same product (declared in
+    this program or managed elsewhere)."""
     system_prompt = StateOutput[str | None]("systemPrompt")
     """The agent's system prompt."""
-    tools: pulumi.Output[list[dict[str, Any]]]
+    tools = StateOutput[list[dict[str, Any]]]("tools")
     """Functions the agent may call (names unique)."""
     model_config = StateOutput[dict[str, Any]]("modelConfig")
     """Agent-level overrides of the model's settings."""
-    envs: pulumi.Output[list[dict[str, Any]]]
+    envs = StateOutput[list[dict[str, Any]]]("envs")
     """Environment-level overrides (slugs unique and declared by the product)."""
-    resolved: pulumi.Output[dict[str, dict[str, Any]]]
+    resolved = StateOutput[dict[str, dict[str, Any]]]("resolved")
     """Env -> effective settings: `provider`, `model`, `baseUrl`, every setting some layer sets
     (`temperature`, `maxTokens`, `topP`, `stopSequences`, `timeout`) and `provenance` (field ->
     `model`, `agent` or `env`), for every env where the model has an active config. Never a
     key."""
-    owner: pulumi.Output[str]
+    owner = StateOutput[str]("owner")
     """The resource's URN, recorded in the registry as its owner."""
-    version: pulumi.Output[int]
+    version = StateOutput[int]("version")
     """The registry record's version after the last write."""
 
     def __init__(
@@ -78,8 +80,8 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         """Declare an agent.
 
         :param resource_name: The resource's name in the Pulumi program.
-        :param product: The owning product: the Product resource (or its ``tag``), or the tag
-            of a product managed elsewhere.
+        :param product: The owning product: the Product resource (or its `tag`), or the tag of a
+            product managed elsewhere.
         :param tag: The agent's tag: a slug, unique within the product.
         :param name: Human-readable name.
         :param model: The model: an LlmModel resource, or the tag of a model of the same

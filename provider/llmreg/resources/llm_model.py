@@ -27,19 +27,20 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
     API keys are secrets: they travel in ``apiKeys`` and reach the registry only sealed.
     """
 
-    product: pulumi.Output[str]
-    """The owning product's tag."""
-    tag: pulumi.Output[str]
+    product = StateOutput[str]("product")
+    """The owning product: the Product resource (or its `tag`), or the tag of a product managed
+    elsewhere."""
+    tag = StateOutput[str]("tag")
     """The model's tag: a slug, unique within the product."""
-    name: pulumi.Output[str]
+    name = StateOutput[str]("name")
     """Human-readable name."""
-    description: pulumi.Output[str | None]
+    description = StateOutput[str | None]("description")
     """What the model is for."""
-    provider: pulumi.Output[str]
+    provider = StateOutput[str]("provider")
     """`anthropic`, `openai`, `google`, `cohere` or `custom` (an OpenAI-compatible endpoint)."""
-    model: pulumi.Output[str]
+    model = StateOutput[str]("model")
     """The provider's model id, e.g. `claude-sonnet-4-20250514`."""
-    temperature: pulumi.Output[float]
+    temperature = StateOutput[float]("temperature")
     """Sampling temperature, 0-2 (default 0.7)."""
     max_tokens = StateOutput[int | None]("maxTokens")
     """Maximum number of tokens to generate, > 0."""
@@ -47,9 +48,9 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
     """Nucleus sampling, 0-1."""
     stop_sequences = StateOutput[list[str] | None]("stopSequences")
     """Stop sequences; a layer that sets them replaces the inherited list whole."""
-    timeout: pulumi.Output[int | None]
+    timeout = StateOutput[int | None]("timeout")
     """Request timeout in milliseconds, > 0."""
-    envs: pulumi.Output[list[dict[str, Any]]]
+    envs = StateOutput[list[dict[str, Any]]]("envs")
     """One configuration per environment (at least one; slugs unique and declared by the
     product)."""
     api_keys = StateOutput[dict[str, str]]("apiKeys", secret=True)
@@ -62,15 +63,15 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
     are pinned at the first deploy."""
     sealed_to = StateOutput[dict[str, list[str]]]("sealedTo")
     """Env -> ids of the product env key pairs its API key is sealed to."""
-    settings: pulumi.Output[dict[str, Any]]
+    settings = StateOutput[dict[str, Any]]("settings")
     """What agents resolve against: product, provider, model, sampling settings and per env
     `slug`/`baseUrl`/`active` (no key)."""
     key_fingerprints = StateOutput[dict[str, str]]("keyFingerprints")
     """Env -> non-secret fingerprint of the sealed key (`fp1:...`); it changes whenever the key
     is re-sealed."""
-    owner: pulumi.Output[str]
+    owner = StateOutput[str]("owner")
     """The resource's URN, recorded in the registry as its owner."""
-    version: pulumi.Output[int]
+    version = StateOutput[int]("version")
     """The registry record's version after the last write."""
 
     def __init__(
@@ -97,8 +98,8 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
         """Declare a model.
 
         :param resource_name: The resource's name in the Pulumi program.
-        :param product: The owning product: the Product resource (or its ``tag``), or the tag
-            of a product managed elsewhere.
+        :param product: The owning product: the Product resource (or its `tag`), or the tag of a
+            product managed elsewhere.
         :param tag: The model's tag: a slug, unique within the product.
         :param name: Human-readable name.
         :param provider: `anthropic`, `openai`, `google`, `cohere` or `custom` (an

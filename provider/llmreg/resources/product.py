@@ -31,12 +31,12 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
     Changing ``tag`` (or ``registry``) replaces the product; everything else updates in place.
     """
 
-    tag: pulumi.Output[str]
+    tag = StateOutput[str]("tag")
     """The product's tag: a lowercase slug, unique in the registry. Changing it replaces the
     product."""
-    name: pulumi.Output[str]
+    name = StateOutput[str]("name")
     """Human-readable name."""
-    envs: pulumi.Output[list[str]]
+    envs = StateOutput[list[str]]("envs")
     """Environment slugs (at least one, unique), e.g. `dev`, `stg`, `prd`; declared order is
     kept."""
     public_keys = StateOutput[dict[str, str]]("publicKeys")
@@ -56,9 +56,9 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
     sealing_keys = StateOutput[dict[str, list[str]]]("sealingKeys")
     """Env -> the public keys API keys of that env are sealed to (current, then next). Pass it
     to LlmModels of other stacks (`sealing_keys`, e.g. via a StackReference)."""
-    owner: pulumi.Output[str]
+    owner = StateOutput[str]("owner")
     """The resource's URN, recorded in the registry as its owner."""
-    version: pulumi.Output[int]
+    version = StateOutput[int]("version")
     """The registry record's version after the last write."""
 
     def __init__(
@@ -103,8 +103,8 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
             tag=tag,
             name=name,
             envs=envs,
-            givenPublicKeys=public_keys or {},
-            givenNextPublicKeys=next_public_keys or {},
+            publicKeys=public_keys or {},
+            nextPublicKeys=next_public_keys or {},
             keyRotations=_rotations(key_rotations),
             adopt=adopt,
             registry=registry,

@@ -1,0 +1,186 @@
+"""The argument and output tables of docs/resources/*.md, made from the resource cores' shapes.
+
+The field descriptions of the shapes are the one declaration of what each argument and output
+means: the docs' tables are rendered from them here (``python -m llmreg.deploy.reference
+--write`` rewrites the generated blocks, and a test fails when they are stale), the plugin's
+schema takes them, and a test holds the Python SDK's docstrings to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.alias_generators import to_snake
+from pydantic.fields import FieldInfo
+
+from ..domain import AgentEnv, KeyRotation, ModelConfig, ModelEnv, ModelEnvSpec, ModelSettings, Tool
+from . import CORES
+
+SDK_TYPES: dict[type[BaseModel], str] = {
+    ModelEnv: "ModelEnvArgs",
+    ModelEnvSpec: "ModelEnvArgs",
+    Tool: "ToolArgs",
+    AgentEnv: "AgentEnvArgs",
+    ModelConfig: "ModelConfigArgs",
+    KeyRotation: "KeyRotationArgs",
+    ModelSettings: "dict",
+}
+"""The Python SDK's input type for each nested shape."""
+
+NESTED: dict[str, list[type[BaseModel]]] = {
+    "Product": [KeyRotation],
+    "LlmModel": [ModelEnvSpec],
+    "Agent": [Tool, ModelConfig, AgentEnv],
+}
+"""The input types documented with each resource."""
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "resources"
+PAGES = {"Product": "product.md", "LlmModel": "llm_model.md", "Agent": "agent.md"}
+_BLOCK = re.compile(r"(<!-- BEGIN generated: (\w+) -->\n)(.*?)(<!-- END generated -->)", re.S)
+
+
+@dataclass(frozen=True)
+class Row:
+    python: str
+    state: str
+    type: str
+    required: bool
+    description: str
+
+
+def hidden(info: FieldInfo) -> bool:
+    """A field the Python SDK sets itself (from other resources of the program)."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("hidden"))
+
+
+def python_name(name: str, info: FieldInfo) -> str:
+    """The Python SDK's name of a field: snake_case of its state name (``modelConfig`` ->
+    ``model_config``, even where pydantic needs another attribute name)."""
+    return to_snake(info.alias or name)
+
+
+def type_name(annotation: Any) -> str:
+    """A short, readable name of a field's type, with the SDK's names for nested inputs."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(type_name(a) for a in args if a is not type(None))
+    if origin is typing.Literal:
+        return " or ".join(f"`{a}`" for a in args)
+    if origin in (list, dict):
+        return f"{origin.__name__}[{', '.join(type_name(a) for a in args)}]"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return SDK_TYPES.get(annotation, annotation.__name__)
+    if annotation is Any:
+        return "Any"
+    name = getattr(annotation, "__name__", str(annotation))
+    return {"SecretStr": "str (secret)"}.get(name, name)
+
+
+def rows(shape: type[BaseModel]) -> Iterator[Row]:
+    """One row per field the SDK exposes; inherited sampling settings after the shape's own."""
+    fields = sorted(
+        shape.model_fields.items(),
+        key=lambda item: shape is not ModelConfig and item[0] in ModelConfig.model_fields,
+    )
+    for name, info in fields:
+        if hidden(info):
+            continue
+        yield Row(
+            python=python_name(name, info),
+            state=info.alias or name,
+            type=type_name(info.annotation),
+            required=info.is_required(),
+            description=" ".join((info.description or "").split()),
+        )
+
+
+def table(shape: type[BaseModel], *, inputs: bool) -> str:
+    if inputs:
+        lines = ["| argument | state | type | required | description |", "|---|---|---|---|---|"]
+        for r in rows(shape):
+            required = "yes" if r.required else "no"
+            lines.append(
+                f"| `{r.python}` | `{r.state}` | {r.type} | {required} | {r.description} |"
+            )
+    else:
+        lines = ["| output | state | type | description |", "|---|---|---|---|"]
+        for r in rows(shape):
+            lines.append(f"| `{r.python}` | `{r.state}` | {r.type} | {r.description} |")
+    return "\n".join(lines) + "\n"
+
+
+def blocks(resource: str) -> dict[str, str]:
+    """The generated blocks of a resource's page, by name."""
+    core = CORES[resource]
+    out = {
+        "arguments": table(core.args, inputs=True),
+        "outputs": "All inputs are outputs too, plus:\n\n" + table(core.state, inputs=False),
+    }
+    out["types"] = "\n".join(
+        f"`{SDK_TYPES[shape]}` (or a dict with the same keys, `{SDK_TYPES[shape]}Dict`):\n\n"
+        + table(shape, inputs=True)
+        for shape in NESTED[resource]
+    )
+    return out
+
+
+def render(text: str, generated: dict[str, str]) -> str:
+    """``text`` with each generated block replaced by its current content."""
+
+    def replace(match: re.Match[str]) -> str:
+        return match.group(1) + generated[match.group(2)] + match.group(4)
+
+    return _BLOCK.sub(replace, text)
+
+
+def pages() -> dict[Path, dict[str, str]]:
+    """Each generated page with its blocks: the resources' pages and docs/settings.md."""
+    from ..settings import markdown_table
+
+    out = {DOCS / page: blocks(resource) for resource, page in PAGES.items()}
+    out[DOCS.parent / "settings.md"] = {"settings": markdown_table()}
+    return out
+
+
+def stale_pages() -> list[str]:
+    """The pages whose generated blocks are not what the code says now."""
+    return [
+        str(path)
+        for path, generated in pages().items()
+        if render(path.read_text(), generated) != path.read_text()
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Check or rewrite docs/resources/*.md tables.")
+    parser.add_argument("--write", action="store_true", help="rewrite the generated blocks")
+    args = parser.parse_args(argv)
+    for path, generated in pages().items():
+        text = path.read_text()
+        new = render(text, generated)
+        if new != text and args.write:
+            path.write_text(new)
+            print(f"rewrote {path}")
+    stale = [] if args.write else stale_pages()
+    for stale_page in stale:
+        print(
+            f"stale: {stale_page} (run python -m llmreg.deploy.reference --write)", file=sys.stderr
+        )
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
