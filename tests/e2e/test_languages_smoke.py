@@ -140,3 +140,71 @@ def test_install_plugin_from_file(pulumi_workspace: WorkspaceFactory, tmp_path: 
     assert {"name": "smokeplug", "kind": "resource", "version": "0.0.1"}.items() <= next(
         p for p in listed if p["name"] == "smokeplug"
     ).items()
+
+
+SCHEMA = {
+    "name": "smokepkg",
+    "version": "0.1.0",
+    "language": {"nodejs": {"respectSchemaVersion": True}},
+    "resources": {
+        "smokepkg:index:Thing": {
+            "properties": {
+                "label": {"type": "string"},
+                "apiKey": {"type": "string", "secret": True},
+            },
+            "required": ["label"],
+            "inputProperties": {
+                "label": {"type": "string"},
+                "apiKey": {"type": "string", "secret": True},
+            },
+            "requiredInputs": ["label"],
+        }
+    },
+}
+
+
+def test_gen_sdk_typescript_through_our_host(
+    pulumi_workspace: WorkspaceFactory, tmp_path: Path
+) -> None:
+    """`pulumi package gen-sdk --language nodejs` is served by our host's GeneratePackage."""
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(SCHEMA))
+    ws = pulumi_workspace("export const x = 1;\n", runtime="nodejs", init=False)
+
+    ws.run("package", "gen-sdk", str(schema), "--language", "nodejs", "--out", "sdks")
+
+    sdk = ws.project_dir / "sdks" / "nodejs"
+    manifest = json.loads((sdk / "package.json").read_text())
+    assert manifest["name"] == "@pulumi/smokepkg"
+    assert manifest["version"] == "0.1.0"
+    assert manifest["pulumi"] == {"resource": True, "name": "smokepkg", "version": "0.1.0"}
+    assert "export class Thing extends pulumi.CustomResource" in (sdk / "thing.ts").read_text()
+
+
+def test_convert_pcl_to_typescript_through_our_host(
+    pulumi_workspace: WorkspaceFactory, tmp_path: Path
+) -> None:
+    """`pulumi convert --language typescript` (also what `pulumi import` generates code with) is
+    served by our host's GenerateProject/GenerateProgram."""
+    ws = pulumi_workspace("outputs: {}\n", runtime="yaml", init=False)
+    (ws.project_dir / "main.pp").write_text(
+        'config name string {}\noutput greeting {\n  value = "hello ${name}"\n}\n'
+    )
+    out = tmp_path / "converted"
+    ws.run(
+        "convert", "--from", "pcl", "--language", "typescript", "--generate-only", "--out", str(out)
+    )
+    index = (out / "index.ts").read_text()
+    assert 'config.require("name")' in index, index
+    assert "export const greeting = `hello ${name}`;" in index, index
+    assert json.loads((out / "package.json").read_text())["dependencies"]["@pulumi/pulumi"]
+
+
+def test_node_modules_copy_mode_is_private(pulumi_workspace: WorkspaceFactory) -> None:
+    """node_modules_mode="copy" gives a workspace its own (hard-linked) node_modules, which
+    npm may change (`pulumi package add`) without touching the shared cache."""
+    ws = pulumi_workspace("export {};\n", runtime="nodejs", node_modules_mode="copy", init=False)
+    local = ws.project_dir / "node_modules"
+    assert local.is_dir() and not local.is_symlink()
+    assert (local / "@pulumi" / "pulumi" / "cmd" / "run" / "index.js").is_file()
+    assert (ws.project_dir / "package-lock.json").is_file()
