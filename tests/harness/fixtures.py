@@ -21,9 +21,17 @@ from .pulumi_engine import (
     PulumiWorkspace,
     WorkspaceFactory,
     find_pulumi_bin,
+    node_modules_dir,
 )
 
-__all__ = ["WorkspaceFactory", "pulumi_bin", "pulumi_workspace", "require_pulumi_bin"]
+__all__ = [
+    "WorkspaceFactory",
+    "pulumi_bin",
+    "pulumi_node_modules",
+    "pulumi_workspace",
+    "require_node_modules",
+    "require_pulumi_bin",
+]
 
 
 def require_pulumi_bin() -> Path:
@@ -34,17 +42,33 @@ def require_pulumi_bin() -> Path:
         pytest.fail(f"Pulumi toolchain unavailable: {exc} (`make test` builds it)", pytrace=False)
 
 
+def require_node_modules() -> Path:
+    """The pinned node_modules for TypeScript programs, or fail the calling test saying why."""
+    try:
+        return node_modules_dir()
+    except PulumiUnavailable as exc:
+        pytest.fail(f"Node.js packages unavailable: {exc}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def pulumi_bin() -> Path:
     """Directory with ``pulumi`` and the Python plugins (see scripts/setup-pulumi)."""
     return require_pulumi_bin()
 
 
+@pytest.fixture(scope="session")
+def pulumi_node_modules() -> Path:
+    """``node_modules`` with the pinned @pulumi/pulumi and typescript (one ``npm ci`` per
+    lockfile, cached in ``$LLMREG_CACHE/node``), for ``runtime="nodejs"`` workspaces."""
+    return require_node_modules()
+
+
 @pytest.fixture
 def pulumi_workspace(pulumi_bin: Path, tmp_path: Path) -> Iterator[WorkspaceFactory]:
     """Factory: ``pulumi_workspace(program, **kwargs) -> PulumiWorkspace``.
 
-    Each call gets a fresh directory under ``tmp_path``; kwargs go to :class:`PulumiWorkspace`.
+    Each call gets a fresh directory under ``tmp_path``; kwargs go to :class:`PulumiWorkspace`
+    (``runtime="nodejs"`` or ``"yaml"`` for TypeScript and YAML programs).
     """
     count = 0
 
@@ -52,6 +76,8 @@ def pulumi_workspace(pulumi_bin: Path, tmp_path: Path) -> Iterator[WorkspaceFact
         nonlocal count
         count += 1
         kwargs.setdefault("bin_dir", pulumi_bin)
+        if kwargs.get("runtime") == "nodejs" and kwargs.get("node_modules") is None:
+            kwargs["node_modules"] = require_node_modules()
         return PulumiWorkspace(tmp_path / f"pulumi-{count}", program, **kwargs)
 
     yield make

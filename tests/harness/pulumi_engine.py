@@ -4,12 +4,18 @@ Every :class:`PulumiWorkspace` is one project + one stack in its own directory, 
 ``file://`` backend, its own ``PULUMI_HOME`` and a passphrase secrets provider, so tests can
 run in parallel and never touch the user's Pulumi state or the network.
 
-The toolchain (``pulumi``, our ``pulumi-language-python`` host and the upstream Python launchers)
-comes from the directory returned by :func:`find_pulumi_bin`.
+A workspace's program is Python (the default), TypeScript/JavaScript (``runtime="nodejs"``) or
+Pulumi YAML (``runtime="yaml"``). The toolchain (``pulumi``, our Python and Node.js language
+hosts, the upstream Python launchers and pulumi-yaml's host) comes from the directory returned
+by :func:`find_pulumi_bin`. TypeScript programs get a ``node_modules`` with the pinned
+``@pulumi/pulumi`` and ``typescript`` (:func:`node_modules_dir`): installed once per lockfile
+with ``npm ci`` into ``$LLMREG_CACHE/node/``, the only download, then linked into each workspace.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import secrets as _secrets
@@ -17,10 +23,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 PULUMI_VERSION = "3.260.0"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +44,19 @@ REQUIRED_EXECUTABLES = (
     "pulumi-language-python",
     "pulumi-language-python-exec",
     "pulumi-resource-pulumi-python",
+    "pulumi-language-nodejs",
+    "pulumi-language-yaml",
 )
+
+#: The language a workspace's program is written in (Pulumi.yaml ``runtime``).
+Runtime = Literal["python", "nodejs", "yaml"]
+
+#: The committed package.json + package-lock.json that TypeScript programs run with.
+NODE_DEPS_DIR = REPO_ROOT / "tools" / "pulumi" / "nodejs"
+#: Seconds allowed for the one ``npm ci`` (downloads ~40 MB on a fresh machine).
+NPM_TIMEOUT = 900.0
+#: Bump to reinstall every cached node_modules (e.g. when the npm ci flags change).
+_NODE_CACHE_FORMAT = "1"
 
 #: Settings that keep the engine offline and non-interactive. Applied to every command.
 OFFLINE_ENV: dict[str, str] = {
@@ -61,6 +80,72 @@ class PulumiUnavailable(RuntimeError):
 
 class PulumiMisconfigured(PulumiUnavailable):
     """``LLMREG_PULUMI_BIN`` is set but does not hold the toolchain (always a test failure)."""
+
+
+class NodeUnavailable(PulumiUnavailable):
+    """Node.js/npm is missing, or the pinned node_modules could not be installed."""
+
+
+def cache_root() -> Path:
+    """``$LLMREG_CACHE`` (default ``~/.cache/llmreg``), as in the Makefile and the setup scripts."""
+    return Path(os.environ.get("LLMREG_CACHE") or Path.home() / ".cache" / "llmreg").expanduser()
+
+
+def node_modules_dir(deps_dir: Path = NODE_DEPS_DIR, *, cache: Path | None = None) -> Path:
+    """A ``node_modules`` with the packages pinned by ``deps_dir``'s package-lock.json.
+
+    Installed once with ``npm ci --ignore-scripts`` into
+    ``<cache>/node/<hash of package.json + package-lock.json>/node_modules`` and reused by every
+    later call, test run and worker (a file lock serializes the install; the finished directory
+    appears atomically). Treat it as read-only: workspaces symlink it.
+
+    Raises :class:`NodeUnavailable` when node/npm is missing or ``npm ci`` fails.
+    """
+    manifest, lockfile = deps_dir / "package.json", deps_dir / "package-lock.json"
+    digest = hashlib.sha256(_NODE_CACHE_FORMAT.encode())
+    for path in (manifest, lockfile):
+        digest.update(path.read_bytes())
+    base = (cache or cache_root()) / "node"
+    target = base / digest.hexdigest()[:16]
+    if (target / "node_modules").is_dir():
+        return target / "node_modules"
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            raise NodeUnavailable(f"{tool} is not on PATH; TypeScript programs need Node.js >= 20")
+
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be installing the same lockfile
+        if (target / "node_modules").is_dir():
+            return target / "node_modules"
+        for stale in base.glob(".install-*"):  # left by an interrupted install
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=".install-", dir=base))
+        try:
+            shutil.copy2(manifest, staging / "package.json")
+            shutil.copy2(lockfile, staging / "package-lock.json")
+            argv = ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
+            try:
+                proc = subprocess.run(
+                    argv,
+                    cwd=staging,
+                    env={**os.environ, "NPM_CONFIG_UPDATE_NOTIFIER": "false"},
+                    capture_output=True,
+                    text=True,
+                    timeout=NPM_TIMEOUT,
+                    check=False,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise NodeUnavailable(f"`{' '.join(argv)}` in {staging} failed: {exc}") from exc
+            if proc.returncode != 0:
+                raise NodeUnavailable(
+                    f"`{' '.join(argv)}` for {lockfile} exited {proc.returncode}:\n"
+                    f"{proc.stdout.strip()}\n{proc.stderr.strip()}"
+                )
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target / "node_modules"
 
 
 def _is_bin_dir(path: Path) -> bool:
@@ -168,9 +253,20 @@ class PulumiResult:
 class PulumiWorkspace:
     """One isolated Pulumi project and stack under ``root``.
 
-    ``program`` is the text of ``__main__.py``, or a path to a ``.py`` file (copied as
-    ``__main__.py``) or to a directory (copied as the project; a ``Pulumi.yaml`` in it is
-    replaced). The program runs in this interpreter's virtualenv (``sys.prefix``).
+    ``program`` depends on ``runtime``:
+
+    - ``"python"`` (default): the text of ``__main__.py``, or a path to a ``.py`` file (copied as
+      ``__main__.py``) or to a directory (copied as the project; a ``Pulumi.yaml`` in it is
+      replaced). The program runs in this interpreter's virtualenv (``sys.prefix``).
+    - ``"nodejs"``: the text of ``index.ts``, or a path to a ``.ts``/``.js`` file (copied as
+      ``index.ts``/``index.js``) or to a project directory (copied, without any node_modules;
+      its ``Pulumi.yaml`` is replaced, a missing ``package.json`` is written). TypeScript runs
+      through ts-node, type-checked. ``node_modules`` comes from :func:`node_modules_dir` (or
+      the ``node_modules`` argument): a symlink by default; ``node_modules_mode="copy"`` makes a
+      private hard-linked copy, for tests that let npm change it (``pulumi package add``).
+    - ``"yaml"``: the YAML program (config/variables/resources/outputs) as text, or a path to
+      a file or a project directory; it becomes ``Main.yaml`` (a directory's ``Pulumi.yaml`` is
+      renamed to ``Main.yaml`` unless it has one) and ``Pulumi.yaml`` only names the project.
 
     ``config``/``secrets`` are set with ``pulumi config set [--secret]`` after ``stack init``;
     secret values go through stdin, so they never appear in arguments or transcripts.
@@ -188,6 +284,9 @@ class PulumiWorkspace:
     timeout: float = DEFAULT_TIMEOUT
     virtualenv: Path = field(default_factory=lambda: Path(sys.prefix))
     init: bool = True
+    runtime: Runtime = "python"
+    node_modules: Path | None = None
+    node_modules_mode: Literal["symlink", "copy"] = "symlink"
 
     transcripts: list[str] = field(default_factory=list, init=False)
 
@@ -210,22 +309,72 @@ class PulumiWorkspace:
     # -- setup -------------------------------------------------------------------------
 
     def _write_project(self) -> None:
+        writers = {
+            "python": self._write_python_project,
+            "nodejs": self._write_nodejs_project,
+            "yaml": self._write_yaml_project,
+        }
+        if self.runtime not in writers:
+            raise ValueError(f"unknown runtime {self.runtime!r}; expected one of {list(writers)}")
+        writers[self.runtime]()
+
+    def _write_pulumi_yaml(self, runtime: str | dict[str, Any]) -> None:
+        # JSON is valid YAML; avoids a YAML dependency.
+        pulumi_yaml = {"name": self.project, "runtime": runtime}
+        (self.project_dir / "Pulumi.yaml").write_text(json.dumps(pulumi_yaml, indent=2) + "\n")
+
+    def _copy_program(self, main_name: str, *, ignore: Iterable[str] = ()) -> None:
+        """Copy a program directory, or write a program text/file as ``main_name``."""
         program = self.program
         if isinstance(program, Path) and program.is_dir():
-            shutil.copytree(program, self.project_dir)
+            shutil.copytree(program, self.project_dir, ignore=shutil.ignore_patterns(*ignore))
         else:
             self.project_dir.mkdir(parents=True)
             text = program.read_text() if isinstance(program, Path) else program
-            (self.project_dir / "__main__.py").write_text(text)
-        # JSON is valid YAML; avoids a YAML dependency.
-        pulumi_yaml = {
-            "name": self.project,
-            "runtime": {
-                "name": "python",
-                "options": {"virtualenv": str(Path(self.virtualenv).resolve())},
-            },
-        }
-        (self.project_dir / "Pulumi.yaml").write_text(json.dumps(pulumi_yaml, indent=2) + "\n")
+            (self.project_dir / main_name).write_text(text)
+
+    def _write_python_project(self) -> None:
+        self._copy_program("__main__.py")
+        self._write_pulumi_yaml(
+            {"name": "python", "options": {"virtualenv": str(Path(self.virtualenv).resolve())}}
+        )
+
+    def _write_nodejs_project(self) -> None:
+        program = self.program
+        main = "index.js" if isinstance(program, Path) and program.suffix == ".js" else "index.ts"
+        self._copy_program(main, ignore=["node_modules"])
+        package_json = self.project_dir / "package.json"
+        if not package_json.exists():
+            pinned = json.loads((NODE_DEPS_DIR / "package.json").read_text())
+            manifest = {
+                "name": self.project,
+                "version": "0.0.0",
+                "private": True,
+                "main": main,
+                "dependencies": pinned["dependencies"],
+                "devDependencies": pinned["devDependencies"],
+            }
+            package_json.write_text(json.dumps(manifest, indent=2) + "\n")
+        self._write_pulumi_yaml({"name": "nodejs", "options": {"typescript": True}})
+
+        source = Path(self.node_modules) if self.node_modules else node_modules_dir()
+        dest = self.project_dir / "node_modules"
+        if self.node_modules_mode == "symlink":
+            dest.symlink_to(source.resolve(), target_is_directory=True)
+        else:
+            # Hard links where possible: fast, and npm replaces files rather than editing them.
+            shutil.copytree(source, dest, symlinks=True, copy_function=_link_or_copy)
+            lock = NODE_DEPS_DIR / "package-lock.json"
+            if not (self.project_dir / "package-lock.json").exists():
+                shutil.copy2(lock, self.project_dir / "package-lock.json")
+
+    def _write_yaml_project(self) -> None:
+        self._copy_program("Main.yaml")
+        existing = self.project_dir / "Pulumi.yaml"
+        main = self.project_dir / "Main.yaml"
+        if existing.exists() and not main.exists():
+            existing.rename(main)
+        self._write_pulumi_yaml("yaml")
 
     def environ(self) -> dict[str, str]:
         """The environment every pulumi command of this workspace runs with."""
@@ -309,6 +458,18 @@ class PulumiWorkspace:
     def destroy(self, *extra: str, expect_ok: bool = True) -> PulumiResult:
         return self.run("destroy", "--yes", "--skip-preview", *extra, expect_ok=expect_ok)
 
+    def install_plugin(
+        self, name: str, version: str, source: Path, *, kind: str = "resource"
+    ) -> PulumiResult:
+        """Install a plugin into this workspace's ``PULUMI_HOME`` from a local executable,
+        directory or tarball: ``pulumi plugin install <kind> <name> <version> --file <source>``.
+
+        Nothing is downloaded. For a resource plugin the engine then finds
+        ``pulumi-resource-<name>`` v``version`` without any PATH lookup.
+        """
+        version = version.removeprefix("v")
+        return self.run("plugin", "install", kind, name, version, "--file", str(Path(source)))
+
     def config_set(self, key: str, value: str, *, secret: bool = False) -> PulumiResult:
         if secret:
             # The value goes through stdin: never in argv, process listings or transcripts.
@@ -331,9 +492,14 @@ class PulumiWorkspace:
     # -- leak scanning -----------------------------------------------------------------
 
     def state_files(self) -> Iterable[Path]:
-        """Every file the engine persisted: backend, PULUMI_HOME and the project dir."""
+        """Every file the engine persisted: backend, PULUMI_HOME and the project dir (without
+        the installed ``node_modules``)."""
         for top in (self.backend_dir, self.home_dir, self.project_dir):
-            yield from (p for p in sorted(top.rglob("*")) if p.is_file())
+            yield from (
+                p
+                for p in sorted(top.rglob("*"))
+                if p.is_file() and "node_modules" not in p.relative_to(top).parts
+            )
 
     def find_leaks(self, needle: str) -> list[str]:
         """Where ``needle`` occurs in persisted files or transcripts (empty list: nowhere)."""
@@ -345,6 +511,13 @@ class PulumiWorkspace:
             if needle in t
         ]
         return hits
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 #: Type of the ``pulumi_workspace`` fixture: ``(program, **PulumiWorkspace kwargs) -> workspace``.
