@@ -54,9 +54,7 @@ def test_one_program_two_registries(
         ws = workspace(
             pulumi_workspace, "two_registries.py", embedded, secrets={"prdKey": random_key("p")}
         )
-        ws.run(
-            "config", "set", "--secret", "llmreg:registries", json.dumps(registries),
-        )  # fmt: skip
+        ws.config_set("llmreg:registries", json.dumps(registries), secret=True)
         ws.up()
         default, europe = embedded.store(), open_store(eu.db_url)
         for store, name in ((default, "Shop"), (europe, "Shop-eu")):
