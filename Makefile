@@ -62,7 +62,9 @@ test: venv
 	$(MAKE) --no-print-directory lint; \
 	echo "==> pytest"; \
 	PATH="$$pulumi_bin:$$PATH" LLMREG_PULUMI_BIN="$$pulumi_bin" LLMREG_TEST_PG_DSN="$$pg_dsn" \
-	  $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	  $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS); \
+	echo "==> the other supported Pythons, the oldest and newest pulumi SDK"; \
+	scripts/test-pythons "$$pulumi_bin"
 
 demo: venv
 	@echo "==> Pulumi toolchain"

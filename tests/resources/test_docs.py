@@ -59,8 +59,11 @@ def param_docs(function: object) -> dict[str, str]:
     return {name: norm(text) for name, text in found}
 
 
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
 def test_the_generated_docs_are_fresh() -> None:
-    assert stale_pages() == [], "run: python -m llmreg.deploy.reference --write"
+    assert stale_pages(DOCS) == [], "run: python -m llmreg.deploy.reference --write"
 
 
 @pytest.mark.parametrize("resource", ["Product", "LlmModel", "Agent"])
@@ -113,7 +116,7 @@ def test_every_input_type_field_has_the_docstring_of_its_shape(
 
 
 def test_the_docs_mention_every_public_name() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "docs").rglob("*.md")
+    readme = DOCS.rglob("*.md")
     text = "\n".join(p.read_text() for p in readme)
     for name in sdk.__all__:
         assert name in text or name.endswith("Dict"), name

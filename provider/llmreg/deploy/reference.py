@@ -43,7 +43,6 @@ NESTED: dict[str, list[type[BaseModel]]] = {
 }
 """The input types documented with each resource."""
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "resources"
 PAGES = {"Product": "product.md", "LlmModel": "llm_model.md", "Agent": "agent.md"}
 _BLOCK = re.compile(r"(<!-- BEGIN generated: (\w+) -->\n)(.*?)(<!-- END generated -->)", re.S)
 
@@ -146,20 +145,21 @@ def render(text: str, generated: dict[str, str]) -> str:
     return _BLOCK.sub(replace, text)
 
 
-def pages() -> dict[Path, dict[str, str]]:
-    """Each generated page with its blocks: the resources' pages and docs/settings.md."""
+def pages(docs: Path) -> dict[Path, dict[str, str]]:
+    """Each generated page under ``docs`` with its blocks: the resources' pages and
+    settings.md."""
     from ..settings import markdown_table
 
-    out = {DOCS / page: blocks(resource) for resource, page in PAGES.items()}
-    out[DOCS.parent / "settings.md"] = {"settings": markdown_table()}
+    out = {docs / "resources" / page: blocks(resource) for resource, page in PAGES.items()}
+    out[docs / "settings.md"] = {"settings": markdown_table()}
     return out
 
 
-def stale_pages() -> list[str]:
+def stale_pages(docs: Path) -> list[str]:
     """The pages whose generated blocks are not what the code says now."""
     return [
         str(path)
-        for path, generated in pages().items()
+        for path, generated in pages(docs).items()
         if render(path.read_text(), generated) != path.read_text()
     ]
 
@@ -167,14 +167,15 @@ def stale_pages() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check or rewrite docs/resources/*.md tables.")
     parser.add_argument("--write", action="store_true", help="rewrite the generated blocks")
+    parser.add_argument("--docs", type=Path, default=Path("docs"), help="the docs directory")
     args = parser.parse_args(argv)
-    for path, generated in pages().items():
+    for path, generated in pages(args.docs).items():
         text = path.read_text()
         new = render(text, generated)
         if new != text and args.write:
             path.write_text(new)
             print(f"rewrote {path}")
-    stale = [] if args.write else stale_pages()
+    stale = [] if args.write else stale_pages(args.docs)
     for stale_page in stale:
         print(
             f"stale: {stale_page} (run python -m llmreg.deploy.reference --write)", file=sys.stderr
