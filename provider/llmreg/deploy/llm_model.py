@@ -16,6 +16,7 @@ from ..domain import (
     LlmModelRecord,
     ModelEnv,
     ModelEnvRecord,
+    ModelSettings,
     ProductRecord,
     Record,
     SealedKey,
@@ -105,7 +106,7 @@ class LlmModelOutputs(Record):
     sealed_to: dict[str, list[str]] = Field(
         description="Env -> ids of the product env key pairs its API key is sealed to."
     )
-    settings: dict[str, Any] = Field(
+    settings: ModelSettings = Field(
         description="What agents resolve against: product, provider, model, sampling settings "
         "and per env `slug`/`baseUrl`/`active` (no key)."
     )

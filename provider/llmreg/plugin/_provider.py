@@ -132,9 +132,9 @@ class LlmregProvider(Provider):
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         core = _core(request.urn)
-        found = await asyncio.to_thread(
-            core.read, self.context, request.resource_id, plain_map(request.properties)
-        )
+        # With no state, this is `pulumi import`: the record is this resource's from now on.
+        state = plain_map(request.properties) or {"owner": request.urn}
+        found = await asyncio.to_thread(core.read, self.context, request.resource_id, state)
         if found is None:
             return ReadResponse(None, {}, {})
         id_, outs = found
