@@ -196,7 +196,7 @@ def test_an_env_leaves_the_product_and_its_models_in_one_up(
         assert store.get(Kind.PRODUCT, "shop", "shop").record.env_slugs() == ["dev", "prd"]  # type: ignore[union-attr]
         for kind in (Kind.MODEL, Kind.AGENT):
             for stored in store.list(kind, "shop"):
-                assert [e.slug for e in stored.record.envs] == ["dev", "prd"]  # type: ignore[union-attr]
+                assert [e.slug for e in stored.record.envs] == ["dev", "prd"]
         assert_converged(ws, store, 5)
 
 

@@ -180,7 +180,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
 ]
 
-VALID = [("product", {}), ("model", {}), ("agent", {})]
+VALID: list[tuple[str, dict[str, Any]]] = [("product", {}), ("model", {}), ("agent", {})]
 
 
 def test_invalid_programs_fail_at_preview_on_an_empty_registry(

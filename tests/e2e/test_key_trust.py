@@ -168,14 +168,14 @@ def test_a_model_of_another_stacks_product_is_pinned(
 
 def _runtimes(
     registry: Registry, keys: dict[str, str], env: str = "prd"
-) -> dict[str, str | Exception]:
+) -> dict[str, str | None | Exception]:
     """What the runtimes of ``env`` get from ``resolve``: one holding only the old private key
     and, once there is a new one, one holding only the new and one holding both."""
     store = registry.runtime_store()
     held = {"old": [keys["old"]]}
     if keys.get("new"):
         held.update(new=[keys["new"]], both=[keys["old"], keys["new"]])
-    out: dict[str, str | Exception] = {}
+    out: dict[str, str | None | Exception] = {}
     for name, private in held.items():
         clear_cache()
         try:

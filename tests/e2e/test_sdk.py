@@ -50,7 +50,9 @@ def test_one_program_two_registries(
     pulumi_workspace: WorkspaceFactory, embedded: Registry, tmp_path: Path
 ) -> None:
     with server_registry(tmp_path / "eu") as eu:
-        registries = {"eu": {"url": eu.server_url, "token": eu.admin_token}}
+        token = eu.admin_token
+        assert token is not None
+        registries = {"eu": {"url": eu.server_url, "token": token}}
         ws = workspace(
             pulumi_workspace, "two_registries.py", embedded, secrets={"prdKey": random_key("p")}
         )
@@ -70,7 +72,7 @@ def test_one_program_two_registries(
             if provider:
                 assert isinstance(provider, str)
                 decoded = base64.b64decode(provider)
-                assert eu.admin_token.encode() not in decoded and b"http" not in decoded
-        assert ws.find_leaks(eu.admin_token) == []
+                assert token.encode() not in decoded and b"http" not in decoded
+        assert ws.find_leaks(token) == []
         ws.destroy()
         assert europe.list(Kind.PRODUCT) == [] and default.list(Kind.PRODUCT) == []

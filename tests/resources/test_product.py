@@ -31,7 +31,8 @@ def test_create_writes_public_keys_and_the_owner_only(ctx: DeployContext, store:
     for env in record.envs:
         assert env.public_key == PrivateKey(private[env.slug]).public_key.text
         assert env.key_id == shop.state["keyIds"][env.slug]
-    assert record.owner == shop.state["owner"] and record.owner.endswith("::shop")
+    assert record.owner is not None and record.owner == shop.state["owner"]
+    assert record.owner.endswith("::shop")
     assert not any(k in record.model_dump_json() for k in private.values())
     assert shop.state["sealingKeys"] == {e.slug: [e.public_key] for e in record.envs}
 

@@ -16,7 +16,11 @@ shop = llmreg.Product(
     envs=["dev", "stg", "prd"],
     public_keys=supplied,
     next_public_keys=staged,
-    key_rotations={"prd": {"generation": rotation, "phase": cfg.get("prdPhase") or "stage"}}
+    key_rotations={
+        "prd": llmreg.KeyRotationArgs(
+            generation=rotation, phase="retire" if cfg.get("prdPhase") == "retire" else "stage"
+        )
+    }
     if (rotation := cfg.get_int("prdRotation"))
     else {},
     adopt=adopt,
@@ -32,7 +36,7 @@ sonnet = llmreg.LlmModel(
     model="claude-sonnet-4-20250514",
     temperature=cfg.get_float("temperature") or 0.7,
     max_tokens=4096,
-    **({"description": description} if description else {}),
+    description=description,
     envs=[
         llmreg.ModelEnvArgs(slug="dev", api_key=cfg.require_secret("devKey")),
         llmreg.ModelEnvArgs(
