@@ -37,7 +37,7 @@ export class Agent extends pulumi.CustomResource {
     }
 
     /**
-     * Take over an agent that already exists in the registry (made by hand, or left by a lost stack).
+     * Take over a record that already exists in the registry (made by hand, or left by a lost stack).
      */
     declare public readonly adopt: pulumi.Output<boolean | undefined>;
     /**
@@ -168,7 +168,7 @@ export class Agent extends pulumi.CustomResource {
  */
 export interface AgentArgs {
     /**
-     * Take over an agent that already exists in the registry (made by hand, or left by a lost stack).
+     * Take over a record that already exists in the registry (made by hand, or left by a lost stack).
      */
     adopt?: pulumi.Input<boolean | undefined>;
     /**

@@ -37,7 +37,7 @@ export class LlmModel extends pulumi.CustomResource {
     }
 
     /**
-     * Take over a model that already exists in the registry (made by hand, or left by a lost stack).
+     * Take over a record that already exists in the registry (made by hand, or left by a lost stack).
      */
     declare public readonly adopt: pulumi.Output<boolean | undefined>;
     /**
@@ -212,7 +212,7 @@ export class LlmModel extends pulumi.CustomResource {
  */
 export interface LlmModelArgs {
     /**
-     * Take over a model that already exists in the registry (made by hand, or left by a lost stack).
+     * Take over a record that already exists in the registry (made by hand, or left by a lost stack).
      */
     adopt?: pulumi.Input<boolean | undefined>;
     /**

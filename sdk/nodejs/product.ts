@@ -37,7 +37,7 @@ export class Product extends pulumi.CustomResource {
     }
 
     /**
-     * Take over a product that already exists in the registry (made by hand, or left by a lost stack).
+     * Take over a record that already exists in the registry (made by hand, or left by a lost stack).
      */
     declare public readonly adopt: pulumi.Output<boolean | undefined>;
     /**
@@ -161,7 +161,7 @@ export class Product extends pulumi.CustomResource {
  */
 export interface ProductArgs {
     /**
-     * Take over a product that already exists in the registry (made by hand, or left by a lost stack).
+     * Take over a record that already exists in the registry (made by hand, or left by a lost stack).
      */
     adopt?: pulumi.Input<boolean | undefined>;
     /**

@@ -19,13 +19,13 @@ import json
 
 import pytest
 
-from llmreg.domain import ProductRecord
 from llmreg.errors import SealingError
 from llmreg.runtime import clear_cache, resolve
 from llmreg.sealing import PrivateKey, open_sealed
-from llmreg.store import Kind, open_store
+from llmreg.store import open_store
 from llmreg.store.base import Store, TokenAdmin, TokenScope
 from tests.harness.pulumi_engine import PulumiWorkspace, WorkspaceFactory
+from tests.harness.tamper import swap_public_keys
 
 from .llmreg_e2e import (
     Registry,
@@ -39,27 +39,6 @@ from .llmreg_e2e import (
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def _swap_public_key(writer: Store, env: str, attacker: PrivateKey) -> str:
-    """Replace ``env``'s public key of product 'shop' with the attacker's; the old key id."""
-    current = writer.get(Kind.PRODUCT, "shop", "shop")
-    record = current.record
-    assert isinstance(record, ProductRecord)
-    old = record.env(env)
-    assert old is not None
-    envs = [
-        e.model_copy(update={"key_id": attacker.key_id, "public_key": attacker.public_key.text})
-        if e.slug == env
-        else e
-        for e in record.envs
-    ]
-    writer.put(
-        record.model_copy(update={"envs": envs}),
-        expected_version=current.version,
-        actor="intruder",
-    )
-    return old.key_id
 
 
 def _attacker_opens_nothing(store: Store, attacker: PrivateKey, tag: str, env: str) -> None:
@@ -87,7 +66,7 @@ def test_a_swapped_public_key_is_refused_and_seals_nothing(
     fingerprint = model(store, "sonnet").env("dev").key_fingerprint  # type: ignore[union-attr]
 
     attacker = PrivateKey.generate()
-    stack_kid = _swap_public_key(registry.product_writer(), "dev", attacker)
+    stack_kid = swap_public_keys(registry.product_writer(), ["dev"], attacker)["dev"]
     before = snapshot(store)
 
     for attempt in (ws.preview(expect_ok=False), ws.up(expect_ok=False)):
@@ -136,7 +115,7 @@ def test_a_model_of_another_stacks_product_is_pinned(
     ws.preview("--expect-no-changes")
 
     attacker = PrivateKey.generate()
-    _swap_public_key(registry.product_writer(), "dev", attacker)
+    swap_public_keys(registry.product_writer(), ["dev"], attacker)
     before = snapshot(store)
     for attempt in (ws.preview(expect_ok=False), ws.up(expect_ok=False)):
         _refused(
@@ -168,14 +147,14 @@ def test_a_model_of_another_stacks_product_is_pinned(
 
 def _runtimes(
     registry: Registry, keys: dict[str, str], env: str = "prd"
-) -> dict[str, str | None | Exception]:
+) -> dict[str, str | Exception | None]:
     """What the runtimes of ``env`` get from ``resolve``: one holding only the old private key
     and, once there is a new one, one holding only the new and one holding both."""
     store = registry.runtime_store()
     held = {"old": [keys["old"]]}
     if keys.get("new"):
         held.update(new=[keys["new"]], both=[keys["old"], keys["new"]])
-    out: dict[str, str | None | Exception] = {}
+    out: dict[str, str | Exception | None] = {}
     for name, private in held.items():
         clear_cache()
         try:

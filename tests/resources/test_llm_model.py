@@ -7,11 +7,12 @@ import pytest
 
 from llmreg.deploy import DeployContext
 from llmreg.deploy.llm_model import REPLACED_OUT_OF_BAND
-from llmreg.domain import LlmModelRecord, ProductRecord
+from llmreg.domain import LlmModelRecord
 from llmreg.errors import LlmregError
 from llmreg.sealing import PrivateKey, fingerprint, open_sealed, seal
 from llmreg.store import Kind
 from llmreg.store.base import Store
+from tests.harness.tamper import swap_public_keys
 
 from .engine import CheckFailed
 from .stack import API_KEY, model_props, product_props, resources
@@ -82,18 +83,7 @@ def test_a_product_managed_elsewhere_is_pinned_at_the_first_deploy(
     assert model.preview_changes(model_props(None)) == []
 
     attacker = PrivateKey.generate()
-    current = store.get(Kind.PRODUCT, "shop", "shop")
-    record = current.record
-    assert isinstance(record, ProductRecord)
-    envs = [
-        e.model_copy(update={"key_id": attacker.key_id, "public_key": attacker.public_key.text})
-        for e in record.envs
-    ]
-    store.put(
-        record.model_copy(update={"envs": envs}),
-        expected_version=current.version,
-        actor="intruder",
-    )
+    swap_public_keys(store, ["dev", "prd"], attacker)
     with pytest.raises(CheckFailed) as refused:
         model.check(model_props(None))
     (problem,) = refused.value.failures

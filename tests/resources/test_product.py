@@ -11,6 +11,7 @@ from llmreg.errors import LlmregError
 from llmreg.sealing import PrivateKey
 from llmreg.store import Kind
 from llmreg.store.base import Store
+from tests.harness.tamper import swap_public_keys
 
 from .engine import CheckFailed, Resource
 from .stack import model_props, product_props, resources
@@ -97,20 +98,8 @@ def test_a_swapped_registry_key_is_refused_until_restored(
 ) -> None:
     shop = Resource(ProductCore(), ctx, "shop")
     shop.up(product_props())
-    current = store.get(Kind.PRODUCT, "shop", "shop")
     attacker = PrivateKey.generate()
-    record = _record(store)
-    envs = [
-        e.model_copy(update={"key_id": attacker.key_id, "public_key": attacker.public_key.text})
-        if e.slug == "dev"
-        else e
-        for e in record.envs
-    ]
-    store.put(
-        record.model_copy(update={"envs": envs}),
-        expected_version=current.version,
-        actor="intruder",
-    )
+    swap_public_keys(store, ["dev"], attacker)
     for operation in (lambda: shop.preview_changes(product_props()), shop.refresh):
         with pytest.raises(LlmregError, match=attacker.key_id) as refused:
             operation()

@@ -15,12 +15,11 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from ..domain import AgentRecord, AgentSpec, LlmModelRecord, ModelSettings, ProductRecord, Record
-from ..domain.common import Slug
 from ..domain.rules import RuleViolation, problems
 from ..errors import FieldProblem, NotFound
 from ..overrides import ResolvedEnv, resolve_all
 from ..store.base import Kind, Store, Stored
-from .base import REPLACE_ON, ResourceCore, wire_names
+from .base import REPLACE_ON, Adopt, ProductEnvs, RegistryName, ResourceCore, wire_names
 from .context import DeployContext
 from .props import UNKNOWN, Props, is_unknown, pick, under_any
 
@@ -34,21 +33,9 @@ class AgentArgs(AgentSpec):
         description="The model's `settings` output, when the LlmModel is in the same program "
         "(set from it), so that the agent's `resolved` follows the model in the same preview.",
     )
-    product_envs: list[Slug] | None = Field(
-        default=None,
-        json_schema_extra={"hidden": True},
-        description="The product's envs, when the Product is declared in the same program (set "
-        "from it), so that preview checks env slugs before the product exists.",
-    )
-    adopt: bool = Field(
-        default=False,
-        description="Take over an agent that already exists in the registry (made by hand, or "
-        "left by a lost stack).",
-    )
-    registry: str | None = Field(
-        default=None,
-        description="A registry named in stack config `llmreg:registries` (default: `llmreg:url`).",
-    )
+    product_envs: ProductEnvs = None
+    adopt: Adopt = False
+    registry: RegistryName = None
 
     @model_validator(mode="after")
     def _references(self) -> AgentArgs:

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ..domain import problems
+from ..domain.common import Slug
 from ..errors import (
     AlreadyExists,
     FieldProblem,
@@ -45,6 +46,29 @@ R = TypeVar("R", bound=AnyRecord)
 T = TypeVar("T")
 
 REPLACE_ON = ("product", "tag", "registry")
+
+# The inputs every resource takes besides its record's fields:
+Adopt = Annotated[
+    bool,
+    Field(
+        description="Take over a record that already exists in the registry (made by hand, or "
+        "left by a lost stack)."
+    ),
+]
+RegistryName = Annotated[
+    str | None,
+    Field(
+        description="A registry named in stack config `llmreg:registries` (default: `llmreg:url`)."
+    ),
+]
+ProductEnvs = Annotated[
+    list[Slug] | None,
+    Field(
+        json_schema_extra={"hidden": True},
+        description="The product's envs, when the Product is declared in the same program (set "
+        "from it), so that preview checks env slugs before the product exists.",
+    ),
+]
 
 
 @dataclass(frozen=True)

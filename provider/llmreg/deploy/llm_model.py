@@ -22,7 +22,6 @@ from ..domain import (
     SealedKey,
     problems,
 )
-from ..domain.common import Slug
 from ..domain.llm_model import LlmModelBase
 from ..domain.model_config import OVERRIDABLE_FIELDS
 from ..domain.product import PublicKeyText
@@ -30,7 +29,7 @@ from ..domain.rules import RuleViolation
 from ..errors import FieldProblem, NotFound
 from ..sealing import PublicKey, fingerprint, seal
 from ..store.base import Kind, Store, Stored
-from .base import REPLACE_ON, ResourceCore, wire_names
+from .base import REPLACE_ON, Adopt, ProductEnvs, RegistryName, ResourceCore, wire_names
 from .context import DeployContext
 from .props import UNKNOWN, Props, is_unknown, pick
 from .trust import key_ids, mismatched_envs, model_refusal, registry_keys
@@ -55,21 +54,9 @@ class LlmModelArgs(LlmModelBase[ModelEnv]):
         "product managed in another stack pass that stack's output (e.g. via a StackReference), "
         "else the registry's keys are pinned at the first deploy.",
     )
-    product_envs: list[Slug] | None = Field(
-        default=None,
-        json_schema_extra={"hidden": True},
-        description="The product's envs, when the Product is declared in the same program (set "
-        "from it), so that preview checks env slugs before the product exists.",
-    )
-    adopt: bool = Field(
-        default=False,
-        description="Take over a model that already exists in the registry (made by hand, or "
-        "left by a lost stack).",
-    )
-    registry: str | None = Field(
-        default=None,
-        description="A registry named in stack config `llmreg:registries` (default: `llmreg:url`).",
-    )
+    product_envs: ProductEnvs = None
+    adopt: Adopt = False
+    registry: RegistryName = None
 
     @model_validator(mode="after")
     def _keys_and_envs(self) -> LlmModelArgs:

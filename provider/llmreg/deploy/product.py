@@ -19,7 +19,7 @@ from ..errors import FieldProblem, LlmregError
 from ..sealing import PrivateKey, PublicKey
 from ..settings import RESTORE_KEYS
 from ..store.base import Kind, Store, Stored
-from .base import ResourceCore, wire_names
+from .base import Adopt, RegistryName, ResourceCore, wire_names
 from .context import DeployContext, stack_prefix
 from .props import UNKNOWN, Props, is_unknown, pick
 from .trust import mismatched_envs, product_refusal, registry_keys
@@ -28,15 +28,8 @@ from .trust import mismatched_envs, product_refusal, registry_keys
 class ProductArgs(ProductSpec):
     """The Product resource's inputs."""
 
-    adopt: bool = Field(
-        default=False,
-        description="Take over a product that already exists in the registry (made by hand, or "
-        "left by a lost stack).",
-    )
-    registry: str | None = Field(
-        default=None,
-        description="A registry named in stack config `llmreg:registries` (default: `llmreg:url`).",
-    )
+    adopt: Adopt = False
+    registry: RegistryName = None
 
 
 class ProductOutputs(Record):

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import NonEmpty, Owner, Record, Slug
+from .common import Name, Owner, OwningProduct, Record, Slug
 from .model_config import ModelConfig
 from .rules import explain_pattern, require_unique
 
@@ -105,12 +105,9 @@ class AgentEnv(Record):
 class AgentBase(Record):
     """An Agent's declared fields (it holds no secret)."""
 
-    product: Slug = Field(
-        description="The owning product: the Product resource (or its `tag`), or the tag of a "
-        "product managed elsewhere."
-    )
+    product: OwningProduct
     tag: Slug = Field(description="The agent's tag: a slug, unique within the product.")
-    name: NonEmpty = Field(description="Human-readable name.")
+    name: Name
     description: str | None = Field(default=None, description="What the agent does.")
     model: Slug = Field(
         description="The model: an LlmModel resource, or the tag of a model of the same product "

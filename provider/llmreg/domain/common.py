@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from .._literals import PROVIDERS, Provider
 
-__all__ = ["PROVIDERS", "SLUG_PATTERN", "NonEmpty", "Owner", "Provider", "Record", "Slug"]
+__all__ = [
+    "PROVIDERS",
+    "SLUG_PATTERN",
+    "Name",
+    "NonEmpty",
+    "Owner",
+    "OwningProduct",
+    "Provider",
+    "Record",
+    "Slug",
+]
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9\-_.]{0,62}$"
 
@@ -17,6 +27,17 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 """A lowercase slug: tags of products, models and agents, and environment names."""
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+OwningProduct = Annotated[
+    Slug,
+    Field(
+        description="The owning product: the Product resource (or its `tag`), or the tag of a "
+        "product managed elsewhere."
+    ),
+]
+"""The ``product`` field of the records that belong to a product."""
+
+Name = Annotated[NonEmpty, Field(description="Human-readable name.")]
 
 Owner = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 """The Pulumi resource that manages a record: its URN (``urn:pulumi:<stack>::<project>::...``)."""

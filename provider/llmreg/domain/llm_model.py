@@ -13,7 +13,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import Field, SecretStr, model_validator
 
 from ..errors import NotFound
-from .common import NonEmpty, Owner, Provider, Record, Slug
+from .common import Name, NonEmpty, Owner, OwningProduct, Provider, Record, Slug
 from .model_config import DEFAULT_TEMPERATURE, ModelConfig, Temperature
 from .rules import RuleViolation, explain_pattern, require_unique
 
@@ -74,12 +74,9 @@ EnvT = TypeVar("EnvT", bound=ModelEnv)
 class LlmModelBase(ModelConfig, Generic[EnvT]):
     """Fields and rules common to the spec and the record (design §2, LlmModel)."""
 
-    product: Slug = Field(
-        description="The owning product: the Product resource (or its `tag`), or the tag of a "
-        "product managed elsewhere."
-    )
+    product: OwningProduct
     tag: Slug = Field(description="The model's tag: a slug, unique within the product.")
-    name: NonEmpty = Field(description="Human-readable name.")
+    name: Name
     description: str | None = Field(default=None, description="What the model is for.")
     provider: Provider = Field(
         description="`anthropic`, `openai`, `google`, `cohere` or `custom` (an "

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeInt, model_validator
 
-from .common import NonEmpty, Owner, Record, Slug
+from .common import Name, NonEmpty, Owner, Record, Slug
 from .rules import RuleViolation, explain_pattern, require_unique
 
 PUBLIC_KEY_PATTERN = r"^llmreg-pk1-[A-Za-z0-9_-]{43}$"
@@ -86,7 +86,7 @@ class ProductSpec(Record):
         description="The product's tag: a lowercase slug, unique in the registry. Changing it "
         "replaces the product."
     )
-    name: NonEmpty = Field(description="Human-readable name.")
+    name: Name
     envs: Annotated[list[Slug], Field(min_length=1)] = Field(
         description="Environment slugs (at least one, unique), e.g. `dev`, `stg`, `prd`; "
         "declared order is kept."

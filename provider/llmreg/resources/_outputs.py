@@ -50,3 +50,43 @@ def declared_outputs(cls: type[Any]) -> dict[str, bool]:
         for value in vars(klass).values()
         if isinstance(value, StateOutput)
     }
+
+
+def register(
+    resource: pulumi.dynamic.Resource,
+    provider: pulumi.dynamic.ResourceProvider,
+    name: str,
+    props: dict[str, Any],
+    opts: pulumi.ResourceOptions | None,
+) -> None:
+    """Register a dynamic resource with every output its class declares (unset ones left to
+    the provider), its secret outputs kept secret in the state."""
+    outputs = declared_outputs(type(resource))
+    secrets = [output for output, secret in outputs.items() if secret]
+    pulumi.dynamic.Resource.__init__(
+        resource,
+        provider,
+        name,
+        {**dict.fromkeys(outputs), **props},
+        pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=secrets)
+        ),
+    )
+
+
+R = TypeVar("R", bound=pulumi.dynamic.Resource)
+
+
+def read_existing(
+    cls: type[R],
+    provider: pulumi.dynamic.ResourceProvider,
+    name: str,
+    id_: pulumi.Input[str],
+    opts: pulumi.ResourceOptions | None,
+    registry: str | None,
+) -> R:
+    """A resource read from the registry by id, not managed by the program (``get()``)."""
+    resource = cls.__new__(cls)
+    read_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id_))
+    register(resource, provider, name, {"registry": registry}, read_opts)
+    return resource

@@ -54,7 +54,7 @@ def model_named(tag: Any, product: Any) -> LlmModel | None:
     found = _models_by_tag.get(tag, [])
     if len(found) > 1:
         owner = product_of(product)
-        found = [m for m in found if owner is not None and m._product is owner]
+        found = [m for m in found if owner is not None and getattr(m, "_product", None) is owner]
     return found[0] if len(found) == 1 else None
 
 

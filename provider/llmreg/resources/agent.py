@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 
 from ._dynamic import AgentProvider
-from ._outputs import StateOutput, declared_outputs
+from ._outputs import StateOutput, read_existing, register
 from ._program import model_named, owner_urn, product_of
 from .args import (
     AgentEnvArgs,
@@ -91,7 +91,7 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         :param tools: Functions the agent may call (names unique).
         :param model_config: Agent-level overrides of the model's settings.
         :param envs: Environment-level overrides (slugs unique and declared by the product).
-        :param adopt: Take over an agent that already exists in the registry (made by hand, or
+        :param adopt: Take over a record that already exists in the registry (made by hand, or
             left by a lost stack).
         :param registry: A registry named in stack config `llmreg:registries` (default:
             `llmreg:url`).
@@ -99,8 +99,7 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         """
         owner = product_of(product)
         resource = model if isinstance(model, LlmModel) else model_named(model, product)
-        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
-        props.update(
+        props: dict[str, Any] = dict(
             product=owner.tag if owner is not None else product,
             tag=tag,
             name=name,
@@ -122,7 +121,7 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
             registry=registry,
             owner=owner_urn(resource_name, "Agent", opts),
         )
-        super().__init__(AgentProvider(), resource_name, props, opts)
+        register(self, AgentProvider(), resource_name, props, opts)
 
     @staticmethod
     def get(
@@ -139,18 +138,4 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         :param opts: Options of the resource.
         :param registry: A registry named in stack config `llmreg:registries`.
         """
-        agent = Agent.__new__(Agent)
-        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
-        props["registry"] = registry
-        pulumi.dynamic.Resource.__init__(
-            agent,
-            AgentProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)),
-        )
-        return agent
-
-
-_OUTPUTS = declared_outputs(Agent)
-_SECRETS = [name for name, secret in _OUTPUTS.items() if secret]
+        return read_existing(Agent, AgentProvider(), resource_name, id, opts, registry)

@@ -9,7 +9,7 @@ import pulumi
 
 from .._literals import Provider
 from ._dynamic import LlmModelProvider
-from ._outputs import StateOutput, declared_outputs
+from ._outputs import StateOutput, read_existing, register
 from ._program import add_model, owner_urn, product_of
 from .args import ModelEnvArgs, ModelEnvArgsDict, coerce_all
 from .product import Product
@@ -118,7 +118,7 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
             product's `sealing_keys` output. Set from the Product when it is in the same
             program; for a product managed in another stack pass that stack's output (e.g. via
             a StackReference), else the registry's keys are pinned at the first deploy.
-        :param adopt: Take over a model that already exists in the registry (made by hand, or
+        :param adopt: Take over a record that already exists in the registry (made by hand, or
             left by a lost stack).
         :param registry: A registry named in stack config `llmreg:registries` (default:
             `llmreg:url`).
@@ -128,8 +128,7 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
         keys: Any = {e.slug: e.api_key for e in env_args if e.api_key is not None}
         owner = product_of(product)
         self._product = owner
-        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
-        props.update(
+        props: dict[str, Any] = dict(
             product=owner.tag if owner is not None else product,
             tag=tag,
             name=name,
@@ -159,14 +158,7 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
             registry=registry,
             owner=owner_urn(resource_name, "LlmModel", opts),
         )
-        super().__init__(
-            LlmModelProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(additional_secret_outputs=_SECRETS)
-            ),
-        )
+        register(self, LlmModelProvider(), resource_name, props, opts)
         add_model(self, tag)
 
     @staticmethod
@@ -184,21 +176,4 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
         :param opts: Options of the resource.
         :param registry: A registry named in stack config `llmreg:registries`.
         """
-        model = LlmModel.__new__(LlmModel)
-        model._product = None
-        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
-        props["registry"] = registry
-        pulumi.dynamic.Resource.__init__(
-            model,
-            LlmModelProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(id=id, additional_secret_outputs=_SECRETS)
-            ),
-        )
-        return model
-
-
-_OUTPUTS = declared_outputs(LlmModel)
-_SECRETS = [name for name, secret in _OUTPUTS.items() if secret]
+        return read_existing(LlmModel, LlmModelProvider(), resource_name, id, opts, registry)

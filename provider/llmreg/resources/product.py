@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 
 from ._dynamic import ProductProvider
-from ._outputs import StateOutput, declared_outputs
+from ._outputs import StateOutput, read_existing, register
 from ._program import add_product, owner_urn
 from .args import KeyRotationArgs, KeyRotationArgsDict, coerce
 
@@ -92,14 +92,13 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
         :param key_rotations: Env -> `{generation, phase}`: rotate an env's generated key pair
             in two steps. A higher `generation` with phase `stage` makes a next pair (keys are
             sealed to both); then phase `retire` drops the old one.
-        :param adopt: Take over a product that already exists in the registry (made by hand, or
+        :param adopt: Take over a record that already exists in the registry (made by hand, or
             left by a lost stack).
         :param registry: A registry named in stack config `llmreg:registries` (default:
             `llmreg:url`).
         :param opts: Options of the resource (``pulumi.ResourceOptions``).
         """
-        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
-        props.update(
+        props: dict[str, Any] = dict(
             tag=tag,
             name=name,
             envs=envs,
@@ -113,14 +112,7 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
             privateKeys=pulumi.Output.secret({}),
             nextPrivateKeys=pulumi.Output.secret({}),
         )
-        super().__init__(
-            ProductProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(additional_secret_outputs=_SECRETS)
-            ),
-        )
+        register(self, ProductProvider(), resource_name, props, opts)
         add_product(self, tag)
 
     @staticmethod
@@ -138,20 +130,4 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
         :param opts: Options of the resource.
         :param registry: A registry named in stack config `llmreg:registries`.
         """
-        product = Product.__new__(Product)
-        props: dict[str, Any] = dict.fromkeys(_OUTPUTS)
-        props["registry"] = registry
-        pulumi.dynamic.Resource.__init__(
-            product,
-            ProductProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(id=id, additional_secret_outputs=_SECRETS)
-            ),
-        )
-        return product
-
-
-_OUTPUTS = declared_outputs(Product)
-_SECRETS = [name for name, secret in _OUTPUTS.items() if secret]
+        return read_existing(Product, ProductProvider(), resource_name, id, opts, registry)

@@ -11,6 +11,7 @@ shapes were checked against the SDKs' own sources (openai 3.57, anthropic 2.14, 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -104,21 +105,9 @@ OPENAI = ProviderTable(
     tool_format=_openai_tools,
 )
 
-CUSTOM = ProviderTable(
-    call="client.chat.completions.create",
-    temperature="temperature",
-    # OpenAI-compatible servers (vLLM, Ollama, llama.cpp, gateways) know max_tokens; not all
-    # know max_completion_tokens.
-    max_tokens="max_tokens",
-    top_p="top_p",
-    stop_sequences="stop",
-    timeout="timeout",
-    timeout_unit="s",
-    messages="messages",
-    system="message",
-    tools="tools",
-    tool_format=_openai_tools,
-)
+# OpenAI-compatible servers (vLLM, Ollama, llama.cpp, gateways) know max_tokens; not all know
+# max_completion_tokens.
+CUSTOM = dataclasses.replace(OPENAI, max_tokens="max_tokens")
 
 ANTHROPIC = ProviderTable(
     call="client.messages.create",
