@@ -129,6 +129,18 @@ def workspace(
     )
 
 
+def deployed_lifecycle(factory: WorkspaceFactory, registry: Registry) -> PulumiWorkspace:
+    """The lifecycle stack (a product with models and agents), deployed with random keys."""
+    ws = workspace(
+        factory,
+        "lifecycle.py",
+        registry,
+        secrets={"devKey": random_key("dev"), "prdKey": random_key("prd")},
+    )
+    ws.up()
+    return ws
+
+
 def snapshot(store: Store) -> dict[str, Any]:
     """Every record with its version, plus the audit history's length: equal snapshots mean
     nothing was written."""

@@ -29,6 +29,7 @@ from tests.harness.tamper import swap_public_keys
 
 from .llmreg_e2e import (
     Registry,
+    deployed_lifecycle,
     model,
     ops,
     preview_json,
@@ -99,13 +100,7 @@ def test_a_swapped_public_key_is_refused_and_seals_nothing(
 def test_a_model_of_another_stacks_product_is_pinned(
     pulumi_workspace: WorkspaceFactory, registry: Registry
 ) -> None:
-    owner = workspace(
-        pulumi_workspace,
-        "lifecycle.py",
-        registry,
-        secrets={"devKey": random_key("dev"), "prdKey": random_key("prd")},
-    )
-    owner.up()
+    owner = deployed_lifecycle(pulumi_workspace, registry)
     remote_key = random_key("remote")
     ws = workspace(pulumi_workspace, "remote_model.py", registry, secrets={"remoteKey": remote_key})
     ws.up()  # first deploy: the registry's keys are pinned in the model's state

@@ -12,7 +12,15 @@ import pytest
 from llmreg.store import Kind, open_store
 from tests.harness.pulumi_engine import WorkspaceFactory
 
-from .llmreg_e2e import Registry, model, product, random_key, server_registry, workspace
+from .llmreg_e2e import (
+    Registry,
+    deployed_lifecycle,
+    model,
+    product,
+    random_key,
+    server_registry,
+    workspace,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -20,13 +28,7 @@ pytestmark = pytest.mark.e2e
 def test_get_reads_records_another_stack_manages(
     pulumi_workspace: WorkspaceFactory, registry: Registry
 ) -> None:
-    owner = workspace(
-        pulumi_workspace,
-        "lifecycle.py",
-        registry,
-        secrets={"devKey": random_key("dev"), "prdKey": random_key("prd")},
-    )
-    owner.up()
+    owner = deployed_lifecycle(pulumi_workspace, registry)
     store = registry.store()
     before = store.history(limit=10_000)
 
