@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
+from typing_extensions import Self
+
+from .text import check_model_text
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9\-_.]{0,62}$"
 
@@ -27,6 +30,7 @@ class Record(BaseModel):
     """Base of every shape that crosses a boundary: camelCase on the wire, snake_case in Python.
 
     Unknown fields are rejected (a typo must not be silently dropped) and instances are frozen.
+    Every string must be storable and every number finite (``text.check_model_text``).
     """
 
     model_config = ConfigDict(
@@ -36,6 +40,11 @@ class Record(BaseModel):
         frozen=True,
         use_enum_values=True,
     )
+
+    @model_validator(mode="after")
+    def _storable_text(self) -> Self:
+        check_model_text(self)
+        return self
 
     def to_wire(self) -> dict[str, object]:
         """The JSON-ready camelCase dict, with unset optional fields left out."""
