@@ -27,22 +27,33 @@ its own layer and opens ``envConfig.sealedKey`` (or, during a staged key-pair ro
 The ``ETag`` is ``"a<agentVersion>.m<modelVersion>"``: it changes
 whenever either record changes, and ``If-None-Match`` with it answers 304 without a body.
 404 when the agent, its model, or an *active* config of the model for ``env`` is missing.
+
+The endpoint is what runtimes call: it reads the agent and its model in one statement (the
+model's tag is guessed from the agent's last answer) and reuses the answer's bytes while both
+records are unchanged (keyed by their versions and write times).
 """
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 
 from ...domain import AgentRecord, LlmModelRecord, ModelEnvRecord, Record
+from ...errors import NotFound
 from ...overrides import ResolvedEnv, resolve_env
-from ...store.base import Kind
+from ...store.base import AnyRecord, Kind, Stored, describe
 from ..auth import require_read
-from ..deps import Caller, Reg, etag_matches
+from ..bodies import StrictJsonRoute
+from ..deps import Caller, EnvPath, IfNoneMatchRead, ProductPath, Reg, Registry, etag_matches
+from ..deps import slug_path as _slug_path
+from ..openapi import READ, errors, not_modified
 
-router = APIRouter(prefix="/v1", tags=["resolved"])
+router = APIRouter(prefix="/v1", tags=["resolved"], route_class=StrictJsonRoute)
+
+AgentPath = Annotated[str, _slug_path("The agent's tag.", "customer-support")]
 
 
 class ResolvedAgent(Record):
@@ -62,33 +73,33 @@ def resolved_etag(agent_version: int, model_version: int) -> str:
     return f'"a{agent_version}.m{model_version}"'
 
 
-@router.get(
-    "/products/{product}/agents/{agent}/resolved/{env}",
-    response_model=ResolvedAgent,
-    response_model_exclude_none=True,
-    responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
-)
-def get_resolved(
-    product: str,
-    agent: str,
-    env: str,
-    reg: Reg,
-    who: Caller,
-    inm: Annotated[str | None, Header(alias="If-None-Match")] = None,
-) -> Response:
-    require_read(who, product)
-    stored_agent = reg.store.get(Kind.AGENT, product, agent)
+def _records(
+    reg: Registry, product: str, agent: str
+) -> tuple[Stored[AnyRecord], Stored[AnyRecord]]:
+    """The agent and its model, in one statement when the model's tag is the one last seen."""
+    agent_key = (Kind.AGENT, product, agent)
+    guess = reg.model_tags.get((product, agent))
+    keys = [agent_key] + ([(Kind.MODEL, product, guess)] if guess else [])
+    found = reg.store.get_many(keys)
+    stored_agent = found.get(agent_key)
+    if stored_agent is None:
+        raise NotFound(f"{describe(Kind.AGENT, product, agent)} does not exist")
     agent_rec = stored_agent.record
     assert isinstance(agent_rec, AgentRecord)
-    stored_model = reg.store.get(Kind.MODEL, product, agent_rec.model)
-    model_rec = stored_model.record
-    assert isinstance(model_rec, LlmModelRecord)
-    etag = resolved_etag(stored_agent.version, stored_model.version)
-    if etag_matches(inm, etag):
-        return Response(status_code=304, headers={"ETag": etag})
+    stored_model = found.get((Kind.MODEL, product, agent_rec.model))
+    if stored_model is None:
+        stored_model = reg.store.get(Kind.MODEL, product, agent_rec.model)
+    if guess != agent_rec.model:
+        reg.model_tags.put((product, agent), agent_rec.model)
+    return stored_agent, stored_model
 
+
+def _answer(
+    product: str, env: str, stored_agent: Stored[AnyRecord], stored_model: Stored[AnyRecord]
+) -> bytes:
+    agent_rec, model_rec = stored_agent.record, stored_model.record
+    assert isinstance(agent_rec, AgentRecord) and isinstance(model_rec, LlmModelRecord)
     env_rec = model_rec.active_env(env)
-    resolved = resolve_env(model_rec.model_settings(), agent_rec, env).to_wire()
     body = {
         "product": product,
         "env": env,
@@ -97,6 +108,38 @@ def get_resolved(
         "model": model_rec.to_wire(),
         "modelVersion": stored_model.version,
         "envConfig": env_rec.to_wire(),
-        "resolved": resolved,
+        "resolved": resolve_env(model_rec.model_settings(), agent_rec, env).to_wire(),
     }
-    return JSONResponse(body, headers={"ETag": etag})
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _written(stored: Stored[AnyRecord]) -> tuple[int, datetime]:
+    return stored.version, stored.updated_at
+
+
+@router.get(
+    "/products/{product}/agents/{agent}/resolved/{env}",
+    response_model=ResolvedAgent,
+    response_model_exclude_none=True,
+    responses={**not_modified(), **errors(*READ, 404)},
+)
+def get_resolved(
+    product: ProductPath,
+    agent: AgentPath,
+    env: EnvPath,
+    reg: Reg,
+    who: Caller,
+    inm: IfNoneMatchRead = None,
+) -> Response:
+    """The agent's effective settings in ``env`` with its model's sealed key (see above)."""
+    require_read(who, product)
+    stored_agent, stored_model = _records(reg, product, agent)
+    etag = resolved_etag(stored_agent.version, stored_model.version)
+    if etag_matches(inm, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    key = (product, agent, env, _written(stored_agent), _written(stored_model))
+    body = reg.answers.get(key)
+    if body is None:
+        body = _answer(product, env, stored_agent, stored_model)
+        reg.answers.put(key, body)
+    return Response(body, media_type="application/json", headers={"ETag": etag})
