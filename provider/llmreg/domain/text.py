@@ -37,7 +37,10 @@ def text_problem(value: str) -> str | None:
 
 
 def safe_text(value: str) -> str:
-    """``value`` with lone surrogates written as ``\\udXXX`` escapes (encodable as UTF-8)."""
+    """``value`` with NUL and lone surrogates written as escapes (``\\u0000``, ``\\udXXX``):
+    printable, encodable as UTF-8 and storable."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\\u0000")
     if value.isascii():
         return value
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
