@@ -61,6 +61,7 @@ def create_app(
         store=store,
         auth=Authenticator(admin, store, cache_seconds=cache_seconds),
         limiter=limiter,
+        reads_inline=store.dialect == "sqlite",
     )
 
     @asynccontextmanager
@@ -81,12 +82,15 @@ def create_app(
     )
     app.state.registry = registry
     install_errors(app)
-    for module in (health, records, resolved, history, tokens):
+    for module in (resolved, health, records, history, tokens):  # the hottest route first
         app.include_router(module.router)
     install_openapi(app)
-    # Outermost last: observation wraps everything, then the address limit, then the body cap.
+    # Outermost last: observation wraps everything, then the address limit, then the body cap,
+    # then the resolved endpoint's fast path.
+    app.add_middleware(resolved.FastPath)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
-    app.add_middleware(AddressLimitMiddleware, limiter=limiter)
+    if limiter is not None:
+        app.add_middleware(AddressLimitMiddleware, limiter=limiter)
     app.add_middleware(ObservabilityMiddleware)
     return app
 

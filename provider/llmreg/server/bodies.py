@@ -10,6 +10,7 @@ it is parsed once.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn
 
@@ -37,10 +38,19 @@ def _no_constants(name: str) -> NoReturn:
     _refuse("", f"the request body holds {name}, which is not JSON: send a finite number")
 
 
+def _number(text: str) -> float | int:
+    """A JSON number with a fraction or exponent: an integral one (``1.0``, ``1e3``) is the
+    integer JSON Schema says it is (``maxTokens: 1.0`` is valid), others stay floats."""
+    value = float(text)
+    if math.isfinite(value) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    return value
+
+
 def parse_body(body: bytes) -> Any:
     """The JSON value of a request body, or a 400 ``ApiError`` naming the first problem."""
     try:
-        value = json.loads(body, parse_constant=_no_constants)
+        value = json.loads(body, parse_constant=_no_constants, parse_float=_number)
     except UnicodeDecodeError:
         _refuse("", "the request body is not UTF-8 text")
     except json.JSONDecodeError as exc:

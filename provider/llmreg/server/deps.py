@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.openapi.models import Example
-from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.common import SLUG_PATTERN
@@ -47,29 +46,26 @@ class Registry:
     """Resolved-config answers by (product, agent, env, both records' version and write time)."""
     model_tags: Lru[str] = field(default_factory=lambda: Lru(4096))
     """(product, agent) -> the model tag of the agent's last resolved answer."""
+    reads_inline: bool = False
+    """Hot reads (resolved configs) run on the event loop: a local SQLite file."""
 
 
-def registry(request: Request) -> Registry:
+async def registry(request: Request) -> Registry:
+    """The app's registry (async: a sync dependency would cost a worker-thread hop)."""
+    return _registry(request)
+
+
+def _registry(request: Request) -> Registry:
     reg: Registry = request.app.state.registry
     return reg
 
 
-bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="bearer",
-    bearerFormat="llmreg token",
-    description="A token of the registry: the admin token, or one made with "
-    "`llmreg token create` (`admin`, or `read`/`write` on one product).",
-)
-
-
-async def principal(
-    request: Request, _declared: Annotated[Any, Depends(bearer)] = None
-) -> Principal:
+async def principal(request: Request) -> Principal:
     """Authenticate the request (401), then apply the rate limit (429): per token, or per
     client address when the token is not valid. A token verified within the cache time costs
-    no I/O; otherwise the lookup runs in a worker thread."""
-    reg = registry(request)
+    no I/O; otherwise the lookup runs in a worker thread. (The OpenAPI document declares the
+    bearer scheme on every operation that depends on this: ``openapi.finish``.)"""
+    reg = _registry(request)
     try:
         secret = reg.auth.secret(request.headers)
         who = reg.auth.known(secret)
@@ -111,11 +107,12 @@ TokenIdPath = Annotated[
 SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
 Limit = Annotated[int, Query(ge=0, le=1000, description="At most this many entries.")]
 
+INM_LENGTH = 1000
 IfNoneMatchRead = Annotated[
     str | None,
     Header(
         alias="If-None-Match",
-        max_length=1000,
+        max_length=INM_LENGTH,
         description="ETags (or *): answer 304 without a body when one matches.",
     ),
 ]

@@ -4,10 +4,11 @@ Routes declare their error statuses with :func:`errors` (bodies: ``ErrorBody``).
 then finished by :func:`finish`: FastAPI's 422 (never sent: a request that breaks the schema is
 a 400 with field paths) and its schemas are removed, 204 and 304 answers have no body, the
 headers the server always sends are declared (``ETag``, ``Retry-After`` on 429/503,
-``WWW-Authenticate`` on 401), an optional parameter is a plain string (absent, never "null"),
-and every free-text string says that it holds no NUL character (``NO_NUL``), which the registry
-refuses (``llmreg.domain.text``). Swagger UI (``/docs``) and ReDoc (``/redoc``) load their scripts
-from the server itself (the files of the ``fastapi-offline`` package), never from a CDN.
+``WWW-Authenticate`` on 401), so is the bearer scheme on every ``/v1`` operation, an optional
+parameter is a plain string (absent, never "null"), and every free-text string says that it
+holds no NUL character (``NO_NUL``), which the registry refuses (``llmreg.domain.text``).
+Swagger UI (``/docs``) and ReDoc (``/redoc``) load their scripts from the server itself (the
+files of the ``fastapi-offline`` package), never from a CDN.
 """
 
 from __future__ import annotations
@@ -108,10 +109,23 @@ def _not_nullable(parameter: dict[str, Any]) -> None:
             parameter["schema"] = {**kept[0], **extra}
 
 
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "llmreg token",
+    "description": "A token of the registry: the admin token, or one made with "
+    "`llmreg token create` (`admin`, or `read`/`write` on one product).",
+}
+
+
 def finish(document: dict[str, Any]) -> dict[str, Any]:
     """Make FastAPI's document exact (see the module docstring)."""
+    components = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearer"] = BEARER
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            if path.startswith("/v1/"):
+                operation["security"] = [{"bearer": []}]
             for parameter in operation.get("parameters", []):
                 _not_nullable(parameter)
             responses = operation.get("responses", {})

@@ -28,7 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -124,9 +124,29 @@ class _RecordCache:
 
 
 _RECORDS = _RecordCache()
+_STORED: OrderedDict[tuple[Any, ...], Stored[AnyRecord]] = OrderedDict()
+_STORED_LOCK = threading.Lock()
+_STORED_SIZE = 4096
 
 
-def _stored(kind: Kind, row: Row[Any]) -> Stored[AnyRecord]:
+def _stored_of_raw(raw: tuple[Any, ...]) -> Stored[AnyRecord]:
+    """The Stored of a raw records row (``_RECORD_COLUMNS``), shared while the row is the same
+    (its version, text and write metadata are the key)."""
+    with _STORED_LOCK:
+        found = _STORED.get(raw)
+        if found is not None:
+            _STORED.move_to_end(raw)
+            return found
+    row = _Row(raw[0], raw[1], raw[2], raw[3], raw[4], _utc(raw[5]), raw[6])
+    stored = _stored(Kind(raw[0]), row)
+    with _STORED_LOCK:
+        _STORED[raw] = stored
+        while len(_STORED) > _STORED_SIZE:
+            _STORED.popitem(last=False)
+    return stored
+
+
+def _stored(kind: Kind, row: Row[Any] | _Row) -> Stored[AnyRecord]:
     kind = Kind(kind)
     return Stored[AnyRecord].model_construct(
         record=_RECORDS.record(kind, row.body),
@@ -162,25 +182,38 @@ def _record_key(kind: Kind, product: str, tag: str) -> sa.ColumnElement[bool]:
     return sa.and_(records.c.kind == kind.value, records.c.product == product, records.c.tag == tag)
 
 
-def _keys_statement(count: int) -> sa.Select[Any]:
-    """``SELECT`` of up to ``count`` records by key, with bind parameters ``k0, p0, t0, ...``
-    (built once per count, so SQLAlchemy compiles it once)."""
-    return sa.select(records).where(
-        sa.or_(
-            *(
-                sa.and_(
-                    records.c.kind == sa.bindparam(f"k{i}"),
-                    records.c.product == sa.bindparam(f"p{i}"),
-                    records.c.tag == sa.bindparam(f"t{i}"),
-                )
-                for i in range(count)
-            )
-        )
-    )
+_RECORD_COLUMNS = "kind, product, tag, version, body, updated_at, updated_by"
+_TOKEN_COLUMNS = "id, name, scope, product, secret_hash, created_at, revoked"  # noqa: S105
 
 
-_BY_KEY = {n: _keys_statement(n) for n in (1, 2, 3)}
-_TOKEN_BY_ID = sa.select(tokens).where(tokens.c.id == sa.bindparam("id"))
+class _Row(NamedTuple):
+    """A row read through the DBAPI directly (the hot reads, see ``SqlStore._raw_rows``)."""
+
+    kind: str
+    product: str
+    tag: str
+    version: int
+    body: str
+    updated_at: datetime
+    updated_by: str
+
+
+class _TokenRow(NamedTuple):
+    id: str
+    name: str
+    scope: str
+    product: str | None
+    secret_hash: str
+    created_at: datetime
+    revoked: bool
+
+
+def _utc(value: Any) -> datetime:
+    """A timestamp as the DBAPI returns it (SQLite: text of naive UTC) -> aware UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _stale(name: str, expected: int, found: int | str | None) -> StaleVersion:
@@ -205,6 +238,13 @@ class SqlStore:
         self.url = engines.normalize_url(url)
         self._engine = engines.ENGINES.acquire(self.url)
         self._read_options = engines.read_options(self._engine.dialect.name)
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        key = f"(kind = {mark} AND product = {mark} AND tag = {mark})"
+        self._records_sql = {
+            n: f"SELECT {_RECORD_COLUMNS} FROM records WHERE " + " OR ".join([key] * n)
+            for n in (1, 2, 3)
+        }
+        self._token_sql = f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE id = {mark}"
         self._closed = False
 
     def __repr__(self) -> str:
@@ -252,6 +292,33 @@ class SqlStore:
 
         return engines.retry_locked(attempt)
 
+    def _raw_rows(self, sql: str, params: tuple[Any, ...]) -> builtins.list[tuple[Any, ...]]:
+        """Run one read statement through the pooled DBAPI connection, without SQLAlchemy's
+        statement machinery (a tenth of its cost: the resolved endpoint and token checks run
+        on every request). PostgreSQL: autocommit for the statement, so no BEGIN/ROLLBACK."""
+        postgres = self.dialect == "postgresql"
+
+        def attempt() -> builtins.list[tuple[Any, ...]]:
+            conn = self._engine.raw_connection()
+            try:
+                driver = conn.driver_connection
+                if postgres:
+                    driver.autocommit = True  # type: ignore[union-attr]
+                try:
+                    cursor = conn.cursor()
+                    try:
+                        cursor.execute(sql, params)
+                        return builtins.list(cursor.fetchall())
+                    finally:
+                        cursor.close()
+                finally:
+                    if postgres:
+                        driver.autocommit = False  # type: ignore[union-attr]
+            finally:
+                conn.close()
+
+        return engines.retry_disconnected(attempt)
+
     # -- reads ------------------------------------------------------------------------------
 
     def get(self, kind: Kind, product: str, tag: str) -> Stored[AnyRecord]:
@@ -273,12 +340,10 @@ class SqlStore:
         out: dict[tuple[Kind, str, str], Stored[AnyRecord]] = {}
         for start in range(0, len(wanted), 3):
             chunk = wanted[start : start + 3]
-            params: dict[str, Any] = {}
-            for i, (kind, product, tag) in enumerate(chunk):
-                params.update({f"k{i}": kind.value, f"p{i}": product, f"t{i}": tag})
-            for row in self._rows(_BY_KEY[len(chunk)], params):
-                key = (Kind(row.kind), row.product, row.tag)
-                out[key] = _stored(key[0], row)
+            params = tuple(v for kind, product, tag in chunk for v in (kind.value, product, tag))
+            for raw in self._raw_rows(self._records_sql[len(chunk)], params):
+                stored = _stored_of_raw(tuple(raw))
+                out[(Kind(raw[0]), raw[1], raw[2])] = stored
         return out
 
     def list(self, kind: Kind, product: str | None = None) -> builtins.list[Stored[AnyRecord]]:
@@ -686,8 +751,11 @@ class SqlStore:
         parts = secret.split("_", 2)
         if len(parts) != 3 or not _key_ok(parts[1]) or text_problem(secret) is not None:
             return None
-        rows = self._rows(_TOKEN_BY_ID, {"id": parts[1]})
-        row = rows[0] if rows else None
+        rows = self._raw_rows(self._token_sql, (parts[1],))
+        row = None
+        if rows:
+            r = rows[0]
+            row = _TokenRow(r[0], r[1], r[2], r[3], r[4], _utc(r[5]), bool(r[6]))
         if row is None or not hmac.compare_digest(row.secret_hash, _sha256(secret)):
             return None
         info = self._token(row)
@@ -722,7 +790,7 @@ class SqlStore:
         return int(self._write(lambda conn: conn.execute(statement).rowcount))
 
     @staticmethod
-    def _token(row: Row[Any]) -> TokenInfo:
+    def _token(row: Row[Any] | _TokenRow) -> TokenInfo:
         return TokenInfo(
             id=row.id,
             name=row.name,
