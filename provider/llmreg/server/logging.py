@@ -1,9 +1,9 @@
 """Logs and per-request observation: every line the server writes is one JSON object.
 
 - The access log: one line per request (``event`` "request"), with ``ts``, ``level``,
-  ``requestId``, ``method``, ``route`` (the route template), ``path`` (only when it is made of
-  URL-safe characters, else null), ``status``, ``durationMs``, ``principal`` (the token's name,
-  or null). Never a header, a query string or a body.
+  ``requestId``, ``method``, ``route`` (the route template), ``path`` (when every parameter in
+  it is a slug or an id, else null), ``status``, ``durationMs``, ``principal`` (the token's
+  name, or null). Never a header, a query string or a body.
 - Errors: an unexpected exception is answered 500 and logged as one line (``event``
   "unhandled error") with the request id and the exception's *type* only: its message, its
   traceback and a database driver's ``[parameters: ...]`` may quote request values.
@@ -31,7 +31,7 @@ ACCESS_LOGGER = "llmreg.access"
 SERVER_LOGGER = "llmreg.server"
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_SAFE_PATH = re.compile(r"^[A-Za-z0-9/._-]{0,300}$")
+_SAFE_PARAM = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class JsonFormatter(logging.Formatter):
@@ -101,6 +101,19 @@ def _state(scope: Scope) -> dict[str, Any]:
 def principal_of(scope: Scope) -> str | None:
     name = _state(scope).get("principal_name")
     return name if isinstance(name, str) else None
+
+
+def loggable_path(scope: Scope) -> str | None:
+    """The request's path when it is one of a route's, with every parameter a slug or an id
+    (``[A-Za-z0-9._-]``, 64 at most): what a record's or token's name looks like. Anything else
+    (no route, or a value the route refused) is request data and stays out of the log."""
+    path = scope.get("path")
+    params = scope.get("path_params")
+    if scope.get("route") is None or not isinstance(path, str) or not isinstance(params, dict):
+        return None
+    if all(isinstance(v, str) and _SAFE_PARAM.match(v) for v in params.values()):
+        return path
+    return None
 
 
 def route_of(scope: Scope) -> str:
@@ -173,7 +186,6 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - start
             method = str(scope.get("method"))
             route = route_of(scope)
-            path = scope.get("path")
             metrics.REQUESTS.labels(method, route, str(status)).inc()
             metrics.LATENCY.labels(method, route).observe(elapsed)
             self.access.info(
@@ -183,7 +195,7 @@ class ObservabilityMiddleware:
                         "requestId": request_id,
                         "method": method,
                         "route": route,
-                        "path": path if isinstance(path, str) and _SAFE_PATH.match(path) else None,
+                        "path": loggable_path(scope),
                         "status": status,
                         "durationMs": round(elapsed * 1000, 2),
                         "principal": principal_of(scope),
