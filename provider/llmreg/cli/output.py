@@ -52,7 +52,13 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: str =
         grid.add_column(header, no_wrap=True, overflow="fold")
     for row in rows:
         grid.add_row(*row)
-    console().print(grid)
+    out = console()
+    if out.is_terminal:
+        out.print(grid)
+        return
+    with out.capture() as captured:
+        out.print(grid)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
 def fields(pairs: Sequence[tuple[str, Any]]) -> None:
