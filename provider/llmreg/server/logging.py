@@ -1,8 +1,8 @@
 """Logs and per-request observation: every line the server writes is one JSON object.
 
 - The access log: one line per request (``event`` "request"), with ``ts``, ``level``,
-  ``requestId``, ``method``, ``route`` (the route template), ``path`` (when every parameter in
-  it is a slug or an id, else null), ``status``, ``durationMs``, ``principal`` (the token's
+  ``requestId``, ``method``, ``route`` (the route template), ``path`` (only when every
+  parameter in it is a slug or an id), ``status``, ``durationMs``, ``principal`` (the token's
   name, or null). Never a header, a query string or a body.
 - Errors: an unexpected exception is answered 500 and logged as one line (``event``
   "unhandled error") with the request id and the exception's *type* only: its message, its
@@ -188,17 +188,11 @@ class ObservabilityMiddleware:
             route = route_of(scope)
             metrics.REQUESTS.labels(method, route, str(status)).inc()
             metrics.LATENCY.labels(method, route).observe(elapsed)
-            self.access.info(
-                "request",
-                extra={
-                    "fields": {
-                        "requestId": request_id,
-                        "method": method,
-                        "route": route,
-                        "path": loggable_path(scope),
-                        "status": status,
-                        "durationMs": round(elapsed * 1000, 2),
-                        "principal": principal_of(scope),
-                    }
-                },
-            )
+            fields: dict[str, Any] = {"requestId": request_id, "method": method, "route": route}
+            path = loggable_path(scope)
+            if path is not None:
+                fields["path"] = path
+            fields["status"] = status
+            fields["durationMs"] = round(elapsed * 1000, 2)
+            fields["principal"] = principal_of(scope)
+            self.access.info("request", extra={"fields": fields})

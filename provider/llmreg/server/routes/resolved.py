@@ -228,6 +228,7 @@ class FastPath:
         except LlmregError:
             return False
         scope["route"] = ROUTE
+        scope["path_params"] = match.groupdict()
         scope.setdefault("state", {})["principal_name"] = who.name
         response_headers = [(b"etag", etag.encode())]
         if status == 200:
