@@ -61,7 +61,6 @@ def create_app(
         store=store,
         auth=Authenticator(admin, store, cache_seconds=cache_seconds),
         limiter=limiter,
-        reads_inline=store.dialect == "sqlite",
     )
 
     @asynccontextmanager
@@ -69,6 +68,7 @@ def create_app(
         try:
             yield
         finally:
+            await store.close_async_reads()
             store.close()
 
     app = FastAPI(

@@ -46,8 +46,6 @@ class Registry:
     """Resolved-config answers by (product, agent, env, both records' version and write time)."""
     model_tags: Lru[str] = field(default_factory=lambda: Lru(4096))
     """(product, agent) -> the model tag of the agent's last resolved answer."""
-    reads_inline: bool = False
-    """Hot reads (resolved configs) run on the event loop: a local SQLite file."""
 
 
 async def registry(request: Request) -> Registry:

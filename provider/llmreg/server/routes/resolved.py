@@ -30,9 +30,10 @@ whenever either record changes, and ``If-None-Match`` with it answers 304 withou
 
 The endpoint is what runtimes call: it reads the agent and its model in one statement (the
 model's tag is guessed from the agent's last answer) and reuses the answer's bytes while both
-records are unchanged (keyed by their versions and write times). On SQLite that read runs on
-the event loop (tens of microseconds, and WAL readers never wait for writers): cheaper than
-handing it to a worker thread; on PostgreSQL it goes to a worker thread.
+records are unchanged (keyed by their versions and write times). That read never leaves the
+event loop (``SqlStore.get_many_async``: SQLite's takes tens of microseconds and WAL readers
+never wait for writers; PostgreSQL's goes through psycopg's async connections): handing it to a
+worker thread would cost more than the read itself.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ import re
 from datetime import datetime
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -89,22 +90,26 @@ def resolved_etag(agent_version: int, model_version: int) -> str:
     return f'"a{agent_version}.m{model_version}"'
 
 
-def _records(
+async def _records(
     reg: Registry, product: str, agent: str
 ) -> tuple[Stored[AnyRecord], Stored[AnyRecord]]:
-    """The agent and its model, in one statement when the model's tag is the one last seen."""
+    """The agent and its model, in one statement when the model's tag is the one last seen
+    (read from the event loop: ``SqlStore.get_many_async``)."""
     agent_key = (Kind.AGENT, product, agent)
     guess = reg.model_tags.get((product, agent))
     keys = [agent_key] + ([(Kind.MODEL, product, guess)] if guess else [])
-    found = reg.store.get_many(keys)
+    found = await reg.store.get_many_async(keys)
     stored_agent = found.get(agent_key)
     if stored_agent is None:
         raise NotFound(f"{describe(Kind.AGENT, product, agent)} does not exist")
     agent_rec = stored_agent.record
     assert isinstance(agent_rec, AgentRecord)
-    stored_model = found.get((Kind.MODEL, product, agent_rec.model))
+    model_key = (Kind.MODEL, product, agent_rec.model)
+    stored_model = found.get(model_key)
     if stored_model is None:
-        stored_model = reg.store.get(Kind.MODEL, product, agent_rec.model)
+        stored_model = (await reg.store.get_many_async([model_key])).get(model_key)
+        if stored_model is None:
+            raise NotFound(f"{describe(Kind.MODEL, product, agent_rec.model)} does not exist")
     if guess != agent_rec.model:
         reg.model_tags.put((product, agent), agent_rec.model)
     return stored_agent, stored_model
@@ -138,10 +143,7 @@ async def answer(
 ) -> tuple[int, bytes, str]:
     """``(status, body, etag)`` of the endpoint for a caller allowed to read ``product``:
     200 with the answer, or 304 without a body. NotFound when something is missing."""
-    if reg.reads_inline:
-        stored_agent, stored_model = _records(reg, product, agent)
-    else:
-        stored_agent, stored_model = await run_in_threadpool(_records, reg, product, agent)
+    stored_agent, stored_model = await _records(reg, product, agent)
     etag = resolved_etag(stored_agent.version, stored_model.version)
     if etag_matches(inm, etag):
         return 304, b"", etag
@@ -222,11 +224,9 @@ class FastPath:
         if who is None or not who.may_read(product):
             return False
         try:
-            status, body, etag = await answer(
-                reg, product, agent, env, headers.get("if-none-match")
-            )
-        except LlmregError:
-            return False
+            status, body, etag = await answer(reg, product, agent, env, inm)
+        except (LlmregError, sa.exc.SQLAlchemyError):
+            return False  # the route answers the error
         scope["route"] = ROUTE
         scope["path_params"] = match.groupdict()
         scope.setdefault("state", {})["principal_name"] = who.name
