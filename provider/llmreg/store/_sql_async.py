@@ -80,7 +80,10 @@ class AsyncReads:
 
         pool = self._pool()
         for attempt in (1, 2):
-            conn = await pool.acquire()
+            try:
+                conn = await pool.acquire()
+            except psycopg.OperationalError as exc:  # the database refuses connections
+                raise sa.exc.OperationalError(sql, None, exc) from None
             try:
                 cursor = await conn.execute(sql, params)
                 rows: list[tuple[Any, ...]] = await cursor.fetchall()
