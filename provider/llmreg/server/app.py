@@ -17,8 +17,8 @@ from .openapi import install as install_openapi
 from .routes import health, history, records, resolved, tokens
 
 DESCRIPTION = """\
-LLM model configurations and agents of products, with API keys sealed to each product
-environment's public key (the registry never holds a plaintext key).
+The registry never holds a plaintext API key: each is sealed to its product environment's
+public key.
 
 Every `/v1` request carries `Authorization: Bearer <token>`. Errors have one JSON shape
 (`ErrorBody`); a 400 names each invalid field. Records have versions: `ETag` / `If-Match` /
