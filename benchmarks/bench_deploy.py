@@ -124,7 +124,7 @@ def main() -> None:
             ws.config_set("temperature", f"0.{i + 6}")
 
         operations: list[
-            tuple[str, Callable[..., object], Callable[[PulumiWorkspace, int], None]]
+            tuple[str, Callable[[PulumiWorkspace], object], Callable[[PulumiWorkspace, int], None]]
         ] = [
             ("preview, no change", lambda ws: ws.preview("--expect-no-changes"), nothing),
             ("refresh, no drift", lambda ws: ws.refresh("--expect-no-changes"), nothing),
@@ -136,7 +136,7 @@ def main() -> None:
                 for label, ws in spaces.items():  # interleaved; the preparation is not timed
                     prepare(ws, i)
                     start = time.perf_counter()
-                    operation(ws, i)
+                    operation(ws)
                     times[label].append(time.perf_counter() - start)
             rows.append(
                 (name, statistics.median(times["llmreg"]), statistics.median(times["floor"]))

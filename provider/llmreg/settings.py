@@ -37,6 +37,22 @@ def _positive_float(name: str) -> Callable[[str], float | None]:
     return parse
 
 
+def _non_negative_float(name: str) -> Callable[[str], float | None]:
+    def parse(raw: str) -> float | None:
+        raw = raw.strip()
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not value >= 0 or value == float("inf"):
+            raise LlmregError(f"{name} must be a number >= 0, not {raw!r}")
+        return value
+
+    return parse
+
+
 def _positive_int(name: str) -> Callable[[str], int | None]:
     def parse(raw: str) -> int | None:
         raw = raw.strip()
@@ -161,6 +177,23 @@ LOG_LEVEL: Setting[str] = Setting(
     "`llmreg serve`: log level of the JSON log lines.",
     shown_default="info",
 )
+TOKEN_CACHE_SECONDS: Setting[float] = Setting(
+    "LLMREG_TOKEN_CACHE_SECONDS",
+    _non_negative_float("LLMREG_TOKEN_CACHE_SECONDS"),
+    1.0,
+    "`llmreg serve`: seconds a server process trusts a token it verified without asking the "
+    "database again; a revoked token is refused by other processes within that time "
+    "(`0`: ask every time).",
+    shown_default="1",
+)
+FORWARDED_ALLOW_IPS: Setting[str | None] = Setting(
+    "LLMREG_FORWARDED_ALLOW_IPS",
+    _text,
+    None,
+    "`llmreg serve`: addresses of trusted proxies (comma separated, or `*`) whose "
+    "`X-Forwarded-For` names the client, for the per-address rate limit.",
+    shown_default="none: the peer address counts",
+)
 SERVER_DB_URL: Setting[str | None] = Setting(
     "LLMREG_SERVER_DB_URL",
     _text,
@@ -181,6 +214,8 @@ ALL: tuple[Setting[Any], ...] = (
     ADMIN_TOKEN,
     RATE_LIMIT,
     LOG_LEVEL,
+    TOKEN_CACHE_SECONDS,
+    FORWARDED_ALLOW_IPS,
     SERVER_DB_URL,
 )
 

@@ -12,9 +12,11 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +35,11 @@ class Cli:
     env: dict[str, str]
     outputs: list[str] = field(default_factory=list)
 
-    def __call__(self, *args: str, code: int = 0, **env: str) -> str:
+    def __call__(self, *args: str, **options: str | int) -> str:
+        """Run ``llmreg <args>``; ``code=`` is the exit code expected (default 0), every other
+        keyword an environment variable."""
+        code = int(options.pop("code", 0))
+        env = {k: str(v) for k, v in options.items()}
         done = subprocess.run(
             [LLMREG, *args],
             capture_output=True,
@@ -47,7 +53,7 @@ class Cli:
         assert "Traceback" not in done.stderr, done.stderr
         return done.stdout if code == 0 else done.stderr
 
-    def json(self, *args: str, **env: str) -> object:
+    def json(self, *args: str, **env: str) -> Any:
         return json.loads(self(*args, "--json", **env))
 
     def assert_never_printed(self, secret: str) -> None:
@@ -62,12 +68,18 @@ class Seeded:
     plain: str
 
 
+def table(text: str) -> dict[str, list[str]]:
+    """A printed table by its first column: ``{"FIELD": ["VALUE", ...], "temperature": [...]}``
+    (tables have no borders; cells hold no spaces but lists, which this splits)."""
+    return {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.strip()}
+
+
 def _seed(tmp_path: Path) -> Seeded:
     db_url = f"sqlite:///{tmp_path / 'seed.db'}"
     key = PrivateKey.generate()
     plain = "sk-" + secrets.token_hex(16)
     sealed = seal(plain, key.public_key, product="shop", env="prd", model_tag="m")
-    records = [
+    records: list[ProductRecord | LlmModelRecord | AgentRecord] = [
         ProductRecord.model_validate(
             {
                 "tag": "shop",
@@ -133,16 +145,20 @@ def test_resolve_explain_json_and_errors(cli: Cli, seeded: Seeded) -> None:
     assert cfg["maxTokens"] == 512 and cfg["provenance"]["maxTokens"] == "env"
     assert cfg["hasKey"] is True and "apiKey" not in cfg
 
-    rows = {
-        line.split()[0]: line.split()[1:]
-        for line in cli("resolve", "shop", "prd", "a", *kf, "--explain").splitlines()
-    }
+    rows = table(cli("resolve", "shop", "prd", "a", *kf, "--explain"))
     assert rows["FIELD"] == ["VALUE", "FROM"]
     assert rows["temperature"] == ["0.7", "model"]
     assert rows["topP"] == ["0.5", "agent"]
     assert rows["maxTokens"] == ["512", "env"]
-    assert rows["timeout"] == ["-"]
+    assert rows["timeout"] == ["-", "-"]
     assert rows["provider"] == ["openai", "model"]
+    assert rows["baseUrl"] == ["-", "-"]
+    assert list(rows) == [
+        "FIELD", "provider", "model", "baseUrl", "temperature", "maxTokens", "topP",
+        "stopSequences", "timeout",
+    ]  # fmt: skip
+    plain = table(cli("resolve", "shop", "prd", "a", *kf, "--set", 'stopSequences=["x"]'))
+    assert plain["FIELD"] == ["VALUE"] and plain["stopSequences"] == ['["x"]']
 
     # The private key may also come from the environment.
     env_key = cli("resolve", "shop", "prd", "a", "--json", LLMREG_PRIVATE_KEY=seeded.key.reveal())
@@ -165,7 +181,28 @@ def test_resolve_explain_json_and_errors(cli: Cli, seeded: Seeded) -> None:
 
 
 def test_inspect_history_export_import(cli: Cli, seeded: Seeded, tmp_path: Path) -> None:
-    assert cli("product", "list").split() == ["shop"]
+    products = table(cli("product", "list"))
+    assert products["TAG"][:3] == ["NAME", "ENVS", "VERSION"]
+    assert products["shop"][:3] == ["Shop", "prd", "1"]
+    models = table(cli("model", "list", "shop"))
+    assert models["m"][:5] == ["M", "openai", "gpt-4", "prd", "1"]
+    agents = table(cli("agent", "list", "shop"))
+    assert agents["a"][:4] == ["A", "m", "-", "prd"]
+    shown = table(cli("model", "show", "shop", "m"))
+    assert shown["provider"] == ["openai"] and shown["version"] == ["1"]
+    assert shown["prd"][:3] == ["yes", "-", seeded.key.key_id]  # slug, active, baseUrl, key id
+    assert shown["maxTokens"] == ["2048"]
+    assert "ciphertext" not in cli("model", "show", "shop", "m")
+    shown_agent = table(cli("agent", "show", "shop", "a"))
+    assert shown_agent["modelConfig"] == ['{"topP":0.5}']
+    assert shown_agent["prd"] == ['{"maxTokens":512}']
+    human_history = cli("history", "--product", "shop").splitlines()
+    assert human_history[0].split() == [
+        "AT", "ACTOR", "ACTION", "KIND", "RECORD", "VERSION", "CHANGED"
+    ]  # fmt: skip
+    assert len(human_history) == 4  # the header and three writes
+    assert human_history[1].split()[2:6] == ["test", "create", "agents", "shop/a"]
+    assert "no history" in cli("history", "--product", "nothing-here")
     products = cli.json("product", "list")
     assert isinstance(products, list) and products[0]["envs"][0]["slug"] == "prd"
     model = cli.json("model", "show", "shop", "m")
@@ -183,7 +220,7 @@ def test_inspect_history_export_import(cli: Cli, seeded: Seeded, tmp_path: Path)
     assert isinstance(only_models, list) and [e["tag"] for e in only_models] == ["m"]
     by_tag = cli.json("history", "--product", "shop", "--tag", "a")
     assert isinstance(by_tag, list) and [e["kind"] for e in by_tag] == ["agents"]
-    assert len(cli.json("history", "--limit", "1")) == 1  # type: ignore[arg-type]
+    assert len(cli.json("history", "--limit", "1")) == 1
 
     exported = cli("export", "shop")
     data = json.loads(exported)
@@ -220,6 +257,13 @@ def test_keygen_tokens_help_and_usage(cli: Cli, tmp_path: Path) -> None:
     listed = cli.json("token", "list")
     assert isinstance(listed, list) and [t["name"] for t in listed] == ["ci"]
     assert "secret" not in listed[0] and tok["secret"] not in json.dumps(listed)
+    rows = table(cli("token", "list"))
+    assert rows["ID"] == ["NAME", "SCOPE", "PRODUCT", "CREATED", "REVOKED"]
+    assert rows[tok["id"]][:3] == ["ci", "read", "shop"] and rows[tok["id"]][-1] == "no"
+    human = cli("token", "create", "--name", "ops", "--scope", "admin")
+    assert human.startswith("created token ") and "secret (shown this once" in human
+    secret = human.split()[-1]
+    assert secret.startswith("llmreg_") and secret not in cli("token", "list")
     assert cli("token", "revoke", tok["id"]).strip() == f"revoked {tok['id']}"
     assert "does not exist" in cli("token", "revoke", "0000000000000000", code=1)
 
@@ -247,9 +291,9 @@ def test_commands_against_a_running_server(
 ) -> None:
     admin = {"LLMREG_URL": server.url, "LLMREG_TOKEN": server.admin_token}
     kf = ["--private-key-file", str(seeded.key_file)]
-    explained = cli("resolve", "shop", "prd", "a", *kf, "--explain", **admin)
-    assert "maxTokens       512" in explained and explained.splitlines()[0].startswith("FIELD")
-    assert cli("product", "list", **admin).split() == ["shop"]
+    explained = table(cli("resolve", "shop", "prd", "a", *kf, "--explain", **admin))
+    assert explained["maxTokens"] == ["512", "env"] and explained["FIELD"] == ["VALUE", "FROM"]
+    assert list(table(cli("product", "list", **admin))) == ["TAG", "shop"]
 
     # Tokens are issued over HTTP with the admin token; a product token sees only its product.
     writer = cli.json("token", "create", "--name", "deploy", "--scope", "write",
@@ -259,7 +303,7 @@ def test_commands_against_a_running_server(
     assert isinstance(writer, dict) and isinstance(reader, dict)
     as_reader = {"LLMREG_URL": server.url, "LLMREG_TOKEN": reader["secret"]}
     as_writer = {"LLMREG_URL": server.url, "LLMREG_TOKEN": writer["secret"]}
-    assert cli("agent", "list", "shop", **as_reader).split() == ["a"]
+    assert [a["tag"] for a in cli.json("agent", "list", "shop", **as_reader)] == ["a"]
     assert "not an admin token" in cli("token", "list", **as_reader, code=1)
 
     # Backup over HTTP: export with the reader, re-import with the writer, refused to the reader.
@@ -269,7 +313,7 @@ def test_commands_against_a_running_server(
     backup.write_text(exported)
     assert "may only read product 'shop'" in cli("import", str(backup), **as_reader, code=1)
     assert "imported 3 records" in cli("import", str(backup), **as_writer)
-    assert len(cli.json("history", "--product", "shop", **as_reader)) == 3  # type: ignore[arg-type]
+    assert len(cli.json("history", "--product", "shop", **as_reader)) == 3
     data = json.loads(exported)
     data["agents"][0]["name"] = "Renamed"
     backup.write_text(json.dumps(data))
@@ -280,9 +324,23 @@ def test_commands_against_a_running_server(
     assert history[0]["actor"] == f"token:deploy (cli:{_user()})"
 
     assert cli("token", "revoke", reader["id"], **admin).startswith("revoked")
-    refused = cli("product", "list", **as_reader, code=1)
+    # The worker that revoked it refuses it at once, the other within the token cache time.
+    refused = _refused_within(cli, 3.0, "product", "list", **as_reader)
     assert "refused the token" in refused and reader["secret"] not in refused
     assert reader["secret"] not in server.log_text() and seeded.plain not in server.log_text()
+
+
+def _refused_within(cli: Cli, seconds: float, *args: str, **env: str) -> str:
+    deadline = time.monotonic() + seconds
+    while True:
+        done = subprocess.run(
+            [LLMREG, *args], capture_output=True, text=True, env={**cli.env, **env}, timeout=60
+        )
+        cli.outputs.append(done.stdout + done.stderr)
+        if done.returncode == 1 or time.monotonic() > deadline:
+            assert done.returncode == 1, (args, done.stdout, done.stderr)
+            return done.stderr
+        time.sleep(0.2)
 
 
 def _user() -> str:
@@ -300,3 +358,52 @@ def test_docs_list_every_command() -> None:
     assert names
     for name in names:
         assert f"llmreg {name}" in doc, name
+
+
+def test_version_and_help_on_every_option(cli: Cli) -> None:
+    from importlib.metadata import version
+
+    assert cli("--version").strip() == f"llmreg {version('llmreg')}"
+
+    import click
+    import typer.main
+
+    from llmreg.cli import app
+
+    def walk(command: Any, path: str) -> None:  # typer's own copy of click's Command
+        for param in command.params:
+            if isinstance(param, (click.Option, click.Argument)):
+                assert getattr(param, "help", None), f"{path}: {param.name} has no help"
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                assert sub.help or sub.short_help, f"{path} {name} has no help"
+                walk(sub, f"{path} {name}")
+
+    walk(typer.main.get_command(app), "llmreg")
+
+
+@pytest.mark.parametrize(
+    ("missing", "argv", "says"),
+    [
+        ("fastapi", ["serve"], "`llmreg serve` needs the registry server's packages"),
+        ("uvicorn", ["serve"], "`llmreg serve` needs the registry server's packages"),
+        ("psycopg", ["product", "list", "--url", "postgresql://u@127.0.0.1:1/db"], "psycopg"),
+    ],
+)
+def test_a_missing_extra_is_one_line_naming_it(missing: str, argv: list[str], says: str) -> None:
+    """Without the server extra (simulated: the module cannot be imported)."""
+    code = (
+        "import sys\n"
+        f"sys.modules[{missing!r}] = None\n"
+        f"sys.argv = ['llmreg', *{argv!r}]\n"
+        "from llmreg.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith("error: ") and says in lines[0]
+    assert "pip install 'llmreg[server]'" in lines[0]

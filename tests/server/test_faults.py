@@ -27,7 +27,8 @@ def _store(url: str, token: str, policy: RetryPolicy = FAST) -> HttpStore:
 
 
 def test_seeded_faults_every_write_lands_exactly_once(registry: RegistryServer) -> None:
-    weights = {"pass": 5, "503": 1, "502": 1, "504": 1, "429": 1, "hang": 1, "drop": 2}
+    weights: dict[str, float] = {"pass": 5, "503": 1, "502": 1, "504": 1, "429": 1, "hang": 1}
+    weights["drop"] = 2
     schedule = Schedule.seeded(seed=20261125, n=200, weights=weights)
     direct = HttpStore(registry.url, registry.admin_token)
     shop = r.unique("faults")
@@ -40,7 +41,7 @@ def test_seeded_faults_every_write_lands_exactly_once(registry: RegistryServer) 
             for i in range(12):
                 current = store.get(Kind.MODEL, shop, "m")
                 record = current.record.model_copy(
-                    update={"stop_sequences": [*current.record.stop_sequences, f"s{i}"]}  # type: ignore[union-attr]
+                    update={"stop_sequences": [*current.record.stop_sequences, f"s{i}"]}  # type: ignore[union-attr,misc]
                 )
                 written = store.put(record, expected_version=current.version, actor="test:faults")
                 assert written.version == current.version + 1

@@ -49,7 +49,7 @@ def test_product_crud(store: Store) -> None:
     renamed = replaced(got.record, name="Renamed")
     updated = store.put(renamed, expected_version=1, actor="someone-else")
     assert (updated.version, updated.updated_by) == (2, "someone-else")
-    assert store.get(Kind.PRODUCT, tag, tag).record.name == "Renamed"  # type: ignore[union-attr]
+    assert store.get(Kind.PRODUCT, tag, tag).record.name == "Renamed"
 
     assert store.delete(Kind.PRODUCT, tag, tag, actor=ACTOR) is True
     with pytest.raises(NotFound, match=f"product '{tag}'"):
@@ -352,7 +352,7 @@ def test_history_records_who_what_and_which_fields(store: Store, shop: str) -> N
     for env in (*model.envs, *rotated.envs):
         assert env.sealed_key is not None
         assert env.sealed_key.ciphertext not in dumped
-        assert env.key_fingerprint not in dumped  # type: ignore[operator]
+        assert env.key_fingerprint not in dumped
     assert api_key not in dumped
 
 
@@ -425,7 +425,8 @@ def test_racing_writers_exactly_one_wins_each_round(store: Store, shop: str) -> 
 
     final = store.get(Kind.MODEL, shop, "hot")
     assert final.version == rounds + 1
-    stops = final.record.stop_sequences  # type: ignore[union-attr]
+    assert isinstance(final.record, LlmModelRecord) and final.record.stop_sequences is not None
+    stops = final.record.stop_sequences
     assert [s.split("-")[0] for s in stops] == [f"r{i}" for i in range(rounds)]
     assert len(store.history(product=shop, kind=Kind.MODEL, tag="hot")) == rounds + 1
 

@@ -83,3 +83,42 @@ def test_processes_incrementing_one_record_lose_no_update(fresh_postgres_url: st
         final = store.get(Kind.MODEL, shop, "counter")
         assert final.record.max_tokens == 61  # type: ignore[union-attr]
         assert final.version == 61
+
+
+def test_async_reads_survive_a_dropped_connection_and_report_a_lost_database(
+    fresh_postgres_url: str, postgres_dsn: str
+) -> None:
+    import asyncio
+
+    import sqlalchemy as sa
+
+    shop = r.unique("shop")
+    name = fresh_postgres_url.rsplit("/", 1)[1]
+    key = (Kind.PRODUCT, shop, shop)
+
+    def terminate() -> None:
+        with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+
+    async def scenario(store: SqlStore) -> None:
+        assert (await store.get_many_async([key]))[key].version == 1
+        terminate()  # the async connection is dropped: the read runs again on a new one
+        assert (await store.get_many_async([key]))[key].version == 1
+        with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        try:
+            terminate()
+            with pytest.raises(sa.exc.OperationalError):
+                await store.get_many_async([key])
+        finally:
+            with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+                admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        assert (await store.get_many_async([key]))[key].version == 1
+        await store.close_async_reads()
+
+    with SqlStore(fresh_postgres_url) as store:
+        store.put(r.product(shop), expected_version=0, actor=ACTOR)
+        asyncio.run(scenario(store))

@@ -8,7 +8,18 @@ import sys
 
 import pytest
 
-HEAVY = ("fastapi", "uvicorn", "starlette", "sqlalchemy", "alembic", "psycopg", "typer", "httpx")
+HEAVY = (
+    "fastapi",
+    "uvicorn",
+    "starlette",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "typer",
+    "httpx",
+    "rich",
+    "prometheus_client",
+)
 
 
 def loaded_after(code: str) -> set[str]:

@@ -15,7 +15,8 @@ configs = st.builds(
     temperature=st.none() | st.floats(0, 2, allow_nan=False),
     max_tokens=st.none() | st.integers(1, 100_000),
     top_p=st.none() | st.floats(0, 1, allow_nan=False),
-    stop_sequences=st.none() | st.lists(st.text(max_size=5), max_size=3),
+    stop_sequences=st.none()
+    | st.lists(st.text(st.characters(exclude_characters="\x00"), max_size=5), max_size=3),
     timeout=st.none() | st.integers(1, 600_000),
 )
 

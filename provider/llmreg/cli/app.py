@@ -1,4 +1,10 @@
-"""The ``llmreg`` command line (Typer). Errors: one line on stderr, exit 1; usage errors exit 2."""
+"""The ``llmreg`` command line (Typer).
+
+Output is for people (tables) unless ``--json`` asks for the machine-readable form, which stays
+stable for scripts. Errors print one line on stderr (``error: ...``) and exit 1; usage errors
+exit 2; a command that needs an optional extra names it (``pip install 'llmreg[server]'``).
+``LLMREG_DEBUG=1`` shows the Python traceback of an unexpected error.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +12,85 @@ import getpass
 import json
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic.alias_generators import to_camel
 
+from .. import settings
+from ..domain import OVERRIDABLE_FIELDS, AgentRecord, LlmModelRecord, ProductRecord
 from ..errors import LlmregError
 from ..sealing import PrivateKey
-from ..settings import PRIVATE_KEY
-from ..store.base import Kind, Store, TokenAdmin, TokenScope
+from ..store.base import AnyRecord, Kind, Store, Stored, TokenAdmin, TokenScope
+from . import output
 
 if TYPE_CHECKING:
     from ..runtime import ResolvedConfig
 
-app = typer.Typer(no_args_is_help=True, help="llmreg: LLM model and agent registry.")
-token_app = typer.Typer(no_args_is_help=True, help="Manage API tokens (registry database).")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="llmreg: LLM model and agent registry.",
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+token_app = typer.Typer(
+    no_args_is_help=True, help="Manage API tokens (registry database).", rich_markup_mode=None
+)
 app.add_typer(token_app, name="token")
 
+SERVER_EXTRA = "pip install 'llmreg[server]'"
+SERVER_MODULES = frozenset(
+    {"fastapi", "uvicorn", "starlette", "psycopg", "prometheus_client", "fastapi_offline"}
+)
+"""What the ``server`` extra installs: the registry server and the PostgreSQL driver."""
+
 UrlOpt = Annotated[
-    str | None, typer.Option("--url", "--db", envvar="LLMREG_URL", help="Store URL.")
+    str | None,
+    typer.Option(
+        "--url",
+        "--db",
+        envvar="LLMREG_URL",
+        help="Store URL: sqlite:///path, postgresql://... or http(s):// of `llmreg serve` "
+        "(default: the embedded SQLite file).",
+    ),
 ]
-TokenOpt = Annotated[str | None, typer.Option("--token", envvar="LLMREG_TOKEN", help="API token.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option("--token", envvar="LLMREG_TOKEN", help="API token of an http(s):// registry."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("llmreg")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"llmreg {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print llmreg's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """llmreg: LLM model and agent registry."""
 
 
 def _actor() -> str:
@@ -40,14 +103,8 @@ def _store(url: str | None, token: str | None) -> Store:
     return open_store(url, token)
 
 
-def _emit(data: Any, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(data, indent=2, default=str))
-    elif isinstance(data, list):
-        for item in data:
-            typer.echo(item if isinstance(item, str) else json.dumps(item, default=str))
-    else:
-        typer.echo(json.dumps(data, indent=2, default=str))
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
 
 
 def _public_wire(record: Any) -> dict[str, Any]:
@@ -57,19 +114,56 @@ def _public_wire(record: Any) -> dict[str, Any]:
         sealed = env.pop("sealedKey", None)
         if sealed:
             env["keyId"] = sealed.get("keyId")
+        staged = env.pop("nextSealedKey", None)
+        if staged:
+            env["nextKeyId"] = staged.get("keyId")
     return wire
+
+
+# -- serve ------------------------------------------------------------------------------------
+
+
+class LogLevel(str, Enum):
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
 
 
 @app.command()
 def serve(
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    db: Annotated[str | None, typer.Option(help="Database URL.")] = None,
-    workers: int = 1,
-    admin_token: Annotated[str | None, typer.Option(envvar="LLMREG_ADMIN_TOKEN")] = None,
-    log_level: str = "info",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8080,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Database URL: sqlite:///path or postgresql://... "
+            "(default: $LLMREG_URL, else the embedded SQLite file)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (about one per CPU core).")
+    ] = 1,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LLMREG_ADMIN_TOKEN",
+            help="The admin token (prefer the environment variable: a command line is visible "
+            "to other users).",
+        ),
+    ] = None,
+    log_level: Annotated[
+        LogLevel, typer.Option(help="Level of the JSON log lines on stderr.")
+    ] = LogLevel.info,
 ) -> None:
-    """Run the registry server."""
+    """Run the registry server.
+
+    Needs the server extra: pip install 'llmreg[server]'. Every log line on stderr is JSON;
+    metrics at /metrics, API documentation at /docs.
+    """
     from ..server import serve as run
     from ..store.url import default_url
 
@@ -79,8 +173,11 @@ def serve(
         db_url=db or default_url(),
         workers=workers,
         admin_token=admin_token,
-        log_level=log_level,
+        log_level=log_level.value,
     )
+
+
+# -- keys and tokens -----------------------------------------------------------------------------
 
 
 @app.command()
@@ -126,13 +223,19 @@ def token_create(
     """Create a token; its secret is printed this once (the registry keeps only a hash)."""
     info, secret = _token_admin(url, token).create_token(name, scope, product)
     if as_json:
-        _emit({**info.to_wire(), "secret": secret}, True)
-    else:
-        typer.echo(f"{info.id} {secret}")
+        _print_json({**info.to_wire(), "secret": secret})
+        return
+    on = f" on product '{info.product}'" if info.product else ""
+    typer.echo(f"created token {info.id} ('{info.name}', {info.scope}{on})")
+    typer.echo(f"secret (shown this once, keep it in a secret store): {secret}")
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: str, url: UrlOpt = None, token: TokenOpt = None) -> None:
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (see `llmreg token list`).")],
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
     """Revoke a token by id."""
     if not _token_admin(url, token).revoke_token(token_id):
         raise LlmregError(f"token {token_id} does not exist: `llmreg token list` shows the ids")
@@ -142,29 +245,124 @@ def token_revoke(token_id: str, url: UrlOpt = None, token: TokenOpt = None) -> N
 @token_app.command("list")
 def token_list(url: UrlOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """List tokens (never their secrets)."""
-    _emit([t.to_wire() for t in _token_admin(url, token).list_tokens()], as_json)
+    tokens = _token_admin(url, token).list_tokens()
+    if as_json:
+        _print_json([t.to_wire() for t in tokens])
+        return
+    output.table(
+        ["ID", "NAME", "SCOPE", "PRODUCT", "CREATED", "REVOKED"],
+        [(t.id, t.name, t.scope, t.product, t.created_at, t.revoked) for t in tokens],
+        empty="no tokens",
+    )
+
+
+# -- products, models, agents -------------------------------------------------------------------
+
+
+def _envs_of(record: AnyRecord) -> str:
+    if isinstance(record, LlmModelRecord):
+        return ", ".join(e.slug if e.active else f"{e.slug} (inactive)" for e in record.envs)
+    return ", ".join(e.slug for e in record.envs)
+
+
+def _list_row(kind: Kind, stored: Stored[AnyRecord]) -> list[Any]:
+    r = stored.record
+    when = (stored.version, stored.updated_at, stored.updated_by)
+    if isinstance(r, ProductRecord):
+        return [r.tag, r.name, _envs_of(r), *when]
+    if isinstance(r, LlmModelRecord):
+        return [r.tag, r.name, r.provider, r.model, _envs_of(r), *when]
+    assert isinstance(r, AgentRecord)
+    return [r.tag, r.name, r.model, [t.name for t in r.tools], _envs_of(r), *when]
+
+
+_LIST_HEADERS = {
+    Kind.PRODUCT: ["TAG", "NAME", "ENVS"],
+    Kind.MODEL: ["TAG", "NAME", "PROVIDER", "MODEL", "ENVS"],
+    Kind.AGENT: ["TAG", "NAME", "MODEL", "TOOLS", "ENVS"],
+}
+
+
+def _show(stored: Stored[AnyRecord]) -> None:
+    """A record for people: its fields, then its environments (and an agent's tools)."""
+    wire = _public_wire(stored.record)
+    envs = wire.pop("envs", [])
+    tools = wire.pop("tools", [])
+    output.fields(
+        [
+            *wire.items(),
+            ("version", stored.version),
+            ("updated", stored.updated_at),
+            ("updatedBy", stored.updated_by),
+        ]
+    )
+    record = stored.record
+    if envs:
+        output.heading("envs")
+        if isinstance(record, ProductRecord):
+            output.table(
+                ["SLUG", "KEY ID", "PUBLIC KEY", "NEXT KEY ID"],
+                [(e["slug"], e["keyId"], e["publicKey"], e.get("nextKeyId")) for e in envs],
+            )
+        elif isinstance(record, LlmModelRecord):
+            output.table(
+                ["SLUG", "ACTIVE", "BASE URL", "KEY ID", "NEXT KEY ID", "FINGERPRINT"],
+                [
+                    (
+                        e["slug"],
+                        e.get("active", True),
+                        e.get("baseUrl"),
+                        e.get("keyId"),
+                        e.get("nextKeyId"),
+                        e.get("keyFingerprint"),
+                    )
+                    for e in envs
+                ],
+            )
+        else:
+            output.table(
+                ["SLUG", "MODEL CONFIG"], [(e["slug"], e.get("modelConfig")) for e in envs]
+            )
+    if tools:
+        output.heading("tools")
+        output.table(["NAME", "DESCRIPTION"], [(t["name"], t.get("description")) for t in tools])
 
 
 def _kind_app(kind: Kind, noun: str) -> typer.Typer:
-    sub = typer.Typer(no_args_is_help=True, help=f"Inspect {noun}s.")
+    sub = typer.Typer(no_args_is_help=True, help=f"Inspect {noun}s.", rich_markup_mode=None)
+    product_help = (
+        "Only this product (default: every product the token may read)."
+        if kind is Kind.PRODUCT
+        else f"The product whose {noun}s to list."
+    )
 
-    @sub.command("list")
+    @sub.command("list", help=f"List {noun}s, one row each.")
     def list_(
-        product: Annotated[str | None, typer.Argument()] = None,
+        product: str | None = typer.Argument(None, help=product_help),
         url: UrlOpt = None,
         token: TokenOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
+        if kind is not Kind.PRODUCT and product is None:
+            raise typer.BadParameter(
+                f"name the product whose {noun}s to list", param_hint="PRODUCT"
+            )
         items = _store(url, token).list(kind, product)
         if as_json:
-            _emit([_public_wire(s.record) for s in items], True)
-        else:
-            _emit([getattr(s.record, "tag", "") for s in items], False)
+            _print_json([_public_wire(s.record) for s in items])
+            return
+        output.table(
+            [*_LIST_HEADERS[kind], "VERSION", "UPDATED", "BY"],
+            [_list_row(kind, s) for s in items],
+            empty=f"no {noun}s",
+        )
 
-    @sub.command("show")
+    tag_help = f"The {noun}'s tag." if kind is not Kind.PRODUCT else "(not used for products)"
+
+    @sub.command("show", help=f"Show one {noun}: its fields and environments (keys as key ids).")
     def show(
-        product: str,
-        tag: Annotated[str | None, typer.Argument()] = None,
+        product: Annotated[str, typer.Argument(help="The product's tag.")],
+        tag: str | None = typer.Argument(None, help=tag_help),
         url: UrlOpt = None,
         token: TokenOpt = None,
         as_json: JsonOpt = False,
@@ -175,7 +373,10 @@ def _kind_app(kind: Kind, noun: str) -> typer.Typer:
             if tag is None:
                 raise typer.BadParameter("TAG is required")
             s = _store(url, token).get(kind, product, tag)
-        _emit({"version": s.version, "record": _public_wire(s.record)}, as_json)
+        if as_json:
+            _print_json({"version": s.version, "record": _public_wire(s.record)})
+        else:
+            _show(s)
 
     return sub
 
@@ -185,11 +386,14 @@ app.add_typer(_kind_app(Kind.MODEL, "model"), name="model")
 app.add_typer(_kind_app(Kind.AGENT, "agent"), name="agent")
 
 
+# -- resolve ----------------------------------------------------------------------------------
+
+
 @app.command("resolve")
 def resolve_cmd(
-    product: str,
-    env: str,
-    agent: str,
+    product: Annotated[str, typer.Argument(help="The product's tag.")],
+    env: Annotated[str, typer.Argument(help="The environment, e.g. prd.")],
+    agent: Annotated[str, typer.Argument(help="The agent's tag.")],
     private_key_file: Annotated[
         Path | None,
         typer.Option(help="The environment's private key file (else $LLMREG_PRIVATE_KEY)."),
@@ -209,7 +413,9 @@ def resolve_cmd(
     """Resolve an agent's effective config for an environment."""
     from ..runtime import resolve
 
-    key_text = private_key_file.read_text().strip() if private_key_file else PRIVATE_KEY.get()
+    key_text = (
+        private_key_file.read_text().strip() if private_key_file else settings.PRIVATE_KEY.get()
+    )
     overrides: dict[str, Any] = {}
     for item in set_ or []:
         name, sep, value = item.partition("=")
@@ -224,51 +430,77 @@ def resolve_cmd(
     if as_json:
         typer.echo(json.dumps(data))
         return
-    _print_resolved(cfg, data, explain=explain)
-    if show_key:
-        typer.echo(f"{'apiKey':15} {cfg.api_key}")
+    _print_resolved(cfg, data, explain=explain, show_key=show_key)
 
 
-_WIRE_TO_SETTING = {
-    "temperature": "temperature",
-    "maxTokens": "max_tokens",
-    "topP": "top_p",
-    "stopSequences": "stop_sequences",
-    "timeout": "timeout",
-}
+RESOLVED_FIELDS: tuple[str, ...] = ("provider", "model", "base_url", *OVERRIDABLE_FIELDS)
+"""The rows of ``llmreg resolve``: snake_case names of ``ResolvedConfig`` (shown camelCase)."""
+_FROM_MODEL = frozenset({"provider", "model", "base_url"})
 
 
-def _print_resolved(cfg: ResolvedConfig, data: dict[str, Any], *, explain: bool) -> None:
-    """One line per value; with ``explain`` a third column names the layer it came from
-    (provider, model and baseUrl always come from the model's record)."""
-    if explain:
-        typer.echo(f"{'FIELD':15} {'VALUE':40} FROM")
-    for wire in ["provider", "model", "baseUrl", *_WIRE_TO_SETTING]:
+def _print_resolved(
+    cfg: ResolvedConfig, data: dict[str, Any], *, explain: bool, show_key: bool
+) -> None:
+    """A FIELD / VALUE table; with ``explain`` a FROM column names the layer each value came
+    from (``cfg.provenance``; provider, model and baseUrl always come from the model)."""
+    rows: list[list[Any]] = []
+    for name in RESOLVED_FIELDS:
+        wire = to_camel(name)
         value = data[wire]
-        shown = "-" if value is None else json.dumps(value) if wire == "stopSequences" else value
-        layer = ""
+        layer: Any = None
         if explain and value is not None:
-            layer = str(cfg.provenance.get(_WIRE_TO_SETTING.get(wire, ""), "model"))
-        typer.echo(f"{wire:15} {shown!s:40} {layer}".rstrip())
+            layer = "model" if name in _FROM_MODEL else cfg.provenance.get(name)
+        shown = json.dumps(value) if name == "stop_sequences" and value is not None else value
+        rows.append([wire, shown, layer] if explain else [wire, shown])
+    if show_key:
+        rows.append(["apiKey", cfg.api_key, None] if explain else ["apiKey", cfg.api_key])
+    output.table(["FIELD", "VALUE", "FROM"] if explain else ["FIELD", "VALUE"], rows)
+
+
+# -- history, export, import --------------------------------------------------------------------
 
 
 @app.command()
 def history(
-    product: Annotated[str | None, typer.Option()] = None,
-    kind: Annotated[Kind | None, typer.Option()] = None,
-    tag: Annotated[str | None, typer.Option()] = None,
-    limit: int = 100,
+    product: Annotated[
+        str | None, typer.Option(help="Only this product's writes (a product token needs it).")
+    ] = None,
+    kind: Annotated[Kind | None, typer.Option(help="Only products, models or agents.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only records with this tag.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many entries.")] = 100,
     url: UrlOpt = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Audit history, newest first."""
+    """Audit history, newest first: who changed which fields of what, and when."""
     entries = _store(url, token).history(product=product, kind=kind, tag=tag, limit=limit)
-    _emit([e.to_wire() for e in entries], bool(as_json))
+    if as_json:
+        _print_json([e.to_wire() for e in entries])
+        return
+    output.table(
+        ["AT", "ACTOR", "ACTION", "KIND", "RECORD", "VERSION", "CHANGED"],
+        [
+            (
+                e.at,
+                e.actor,
+                e.action,
+                e.kind,
+                e.product if e.kind == Kind.PRODUCT else f"{e.product}/{e.tag}",
+                e.version,
+                e.changed_fields,
+            )
+            for e in entries
+        ],
+        empty="no history",
+    )
 
 
 @app.command("export")
-def export_cmd(product: str, url: UrlOpt = None, token: TokenOpt = None) -> None:
+def export_cmd(
+    product: Annotated[str, typer.Argument(help="The product to export.")],
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
     """Export a product's records as JSON on stdout (API keys as ciphertext only)."""
     from ..store.backup import export_product
 
@@ -276,7 +508,11 @@ def export_cmd(product: str, url: UrlOpt = None, token: TokenOpt = None) -> None
 
 
 @app.command("import")
-def import_cmd(file: Path, url: UrlOpt = None, token: TokenOpt = None) -> None:
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="A file written by `llmreg export`.")],
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
     """Import a file written by `llmreg export` (each record is upserted)."""
     from ..store.backup import import_product
 
@@ -288,6 +524,21 @@ def import_cmd(file: Path, url: UrlOpt = None, token: TokenOpt = None) -> None:
     typer.echo(f"imported {len(records)} records into product '{records[0].tag}'")
 
 
+# -- entry point ------------------------------------------------------------------------------
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The one-line error for a module of an optional extra that is not installed."""
+    root = (exc.name or "").split(".")[0]
+    if root in SERVER_MODULES:
+        command = " ".join(a for a in sys.argv[1:2] if not a.startswith("-"))
+        what = f"`llmreg {command}`" if command else "this command"
+        return (
+            f"{what} needs the registry server's packages ({root} is not installed): {SERVER_EXTRA}"
+        )
+    return None
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)
@@ -296,6 +547,12 @@ def main() -> None:
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except ModuleNotFoundError as exc:
+        message = missing_extra(exc)
+        if message is None or settings.DEBUG.get():
+            raise
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(1)
     except Exception as exc:  # click/typer usage errors (typer vendors click)
         show = getattr(exc, "show", None)
         code = getattr(exc, "exit_code", None)
@@ -304,4 +561,11 @@ def main() -> None:
             sys.exit(code)
         if type(exc).__name__ == "Abort":
             sys.exit(1)
-        raise
+        if settings.DEBUG.get():
+            raise
+        typer.echo(
+            f"error: unexpected {type(exc).__name__}: {exc} "
+            f"(set {settings.DEBUG.name}=1 for the traceback)",
+            err=True,
+        )
+        sys.exit(1)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
+from typing_extensions import Self
 
 from .._literals import PROVIDERS, Provider
+from .text import check_model_text
 
 __all__ = [
     "PROVIDERS",
@@ -47,6 +49,7 @@ class Record(BaseModel):
     """Base of every shape that crosses a boundary: camelCase on the wire, snake_case in Python.
 
     Unknown fields are rejected (a typo must not be silently dropped) and instances are frozen.
+    Every string must be storable and every number finite (``text.check_model_text``).
     """
 
     model_config = ConfigDict(
@@ -57,6 +60,11 @@ class Record(BaseModel):
         use_enum_values=True,
         defer_build=True,  # validators are built on first use: imports stay cheap
     )
+
+    @model_validator(mode="after")
+    def _storable_text(self) -> Self:
+        check_model_text(self)
+        return self
 
     def to_wire(self) -> dict[str, object]:
         """The JSON-ready camelCase dict, with unset optional fields left out."""

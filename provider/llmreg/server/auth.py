@@ -2,7 +2,11 @@
 
 A request carries ``Authorization: Bearer <token>``. The admin token (``create_app``'s argument
 or ``$LLMREG_ADMIN_TOKEN``) is compared in constant time; any other token is looked up in the
-database (``TokenStore.verify_token``: stored hashed, revocable). Scopes:
+database (``TokenStore.verify_token``: stored hashed, revocable). A verified token is remembered
+by the process for ``$LLMREG_TOKEN_CACHE_SECONDS`` (default 1 s, 0 turns it off), keyed by the
+SHA-256 of its secret, so a busy runtime costs one lookup a second rather than one a request. A
+token revoked through this process stops working at once; on other processes and servers within
+that many seconds. Scopes:
 
 - ``admin``: everything, including ``/v1/tokens`` and ``/v1/history``;
 - ``read`` for product P: GET of P's records, history and resolved configs;
@@ -13,17 +17,24 @@ A token of one product gets 403 on another product's paths, whatever the record.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import Request
+from starlette.datastructures import Headers
 
 from ..store.base import TokenScope, TokenStore
 from .errors import ApiError, unauthorized
 
 ACTOR_HEADER = "X-Llmreg-Actor"
+ACTOR_LENGTH = 200
+"""Characters of the audit actor column."""
 _ACTOR = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,199}$")
+_CACHE_ENTRIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ class Principal:
         return self.is_admin or (self.product == product and self.scope is TokenScope.WRITE)
 
     def actor(self, declared: str | None) -> str:
-        """The audit actor of a write.
+        """The audit actor of a write (at most 200 characters).
 
         The admin token may act for anyone (the Pulumi provider declares
         ``pulumi:<project>/<stack>``), so its declared actor is recorded as is; a product token
@@ -57,32 +68,77 @@ class Principal:
         if self.is_admin:
             return declared or "admin"
         base = f"token:{self.name}"
-        return f"{base} ({declared})" if declared else base
+        full = f"{base} ({declared})" if declared else base
+        return full if len(full) <= ACTOR_LENGTH else full[: ACTOR_LENGTH - 3] + "..."
 
 
 class Authenticator:
     """Turns a request's bearer token into a Principal, or raises 401."""
 
-    def __init__(self, admin_token: str | None, tokens: TokenStore | None) -> None:
+    def __init__(
+        self,
+        admin_token: str | None,
+        tokens: TokenStore | None,
+        *,
+        cache_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._admin = admin_token.encode() if admin_token else None
         self._tokens = tokens
+        self.cache_seconds = cache_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: dict[bytes, tuple[float, Principal]] = {}
 
-    def principal(self, request: Request) -> Principal:
-        header = request.headers.get("authorization")
+    @staticmethod
+    def secret(headers: Headers) -> str:
+        """The bearer secret of a request, or 401 saying how to send one."""
+        header = headers.get("authorization")
         if not header:
             raise unauthorized("this endpoint needs a token: send 'Authorization: Bearer <token>'")
         scheme, _, secret = header.partition(" ")
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
             raise unauthorized("use 'Authorization: Bearer <token>'")
-        if self._admin is not None and hmac.compare_digest(secret.encode(), self._admin):
+        return secret
+
+    def known(self, secret: str) -> Principal | None:
+        """The principal of ``secret`` without I/O: the admin token, or a product token verified
+        within the cache time; None when the database must be asked."""
+        encoded = secret.encode("utf-8", "surrogateescape")
+        if self._admin is not None and hmac.compare_digest(encoded, self._admin):
             return Principal("admin", TokenScope.ADMIN, None, "admin")
+        if self.cache_seconds <= 0:
+            return None
+        digest = hashlib.sha256(encoded).digest()
+        with self._lock:
+            entry = self._cache.get(digest)
+        if entry is not None and self._clock() < entry[0]:
+            return entry[1]
+        return None
+
+    def verify(self, secret: str) -> Principal:
+        """The principal of a product token, asking the database (blocking); 401 if the token
+        is unknown or revoked."""
         info = self._tokens.verify_token(secret) if self._tokens is not None else None
         if info is None:
             raise unauthorized(
                 "the token is unknown or revoked: ask the registry's admin for a valid one"
             )
-        return Principal(info.name, TokenScope(info.scope), info.product, info.id)
+        who = Principal(info.name, TokenScope(info.scope), info.product, info.id)
+        if self.cache_seconds > 0:
+            digest = hashlib.sha256(secret.encode("utf-8", "surrogateescape")).digest()
+            with self._lock:
+                if len(self._cache) >= _CACHE_ENTRIES:
+                    self._cache.clear()
+                self._cache[digest] = (self._clock() + self.cache_seconds, who)
+        return who
+
+    def forget(self, token_id: str) -> None:
+        """Drop the cached verifications of a token (it was just revoked)."""
+        with self._lock:
+            for digest in [d for d, (_, p) in self._cache.items() if p.token_id == token_id]:
+                del self._cache[digest]
 
 
 def require_read(principal: Principal, product: str) -> None:

@@ -1,17 +1,38 @@
-"""What routes share: the app's store, its authenticator and limiter, and header parsing."""
+"""What routes share: the app's store, its authenticator and limiter, parameters and headers.
+
+Every path and query parameter is declared with the pattern or bounds that the store can hold
+(a slug for products, tags and environments, as in ``llmreg.domain.common``), so a value that
+no record can have is a 400 naming the parameter, never a database error.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Path, Query, Request
+from fastapi.openapi.models import Example
+from starlette.concurrency import run_in_threadpool
 
-from .auth import Authenticator, Principal
+from ..domain.common import SLUG_PATTERN
+from ..domain.rules import explain_pattern
+from .auth import ACTOR_HEADER, Authenticator, Principal
+from .cache import Lru
 from .errors import ApiError
-from .limits import RateLimiter
+from .limits import RateLimiter, client_address
 from .store_types import RegistryStore
+
+ETAG_PATTERN = r'^(\*|(W/)?"[0-9]{1,18}")$'
+explain_pattern(ETAG_PATTERN, 'is not an ETag of this API ("<version>") or *')
+CREATE_ONLY_PATTERN = r"^\*$"
+explain_pattern(CREATE_ONLY_PATTERN, "is not *: on writes If-None-Match may only be *")
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
+explain_pattern(
+    IDEMPOTENCY_KEY_PATTERN, "is not an idempotency key: use 1-200 printable ASCII characters"
+)
+TOKEN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"  # noqa: S105 (a pattern, not a secret)
+explain_pattern(TOKEN_ID_PATTERN, "is not a token id (`llmreg token list` shows them)")
 
 
 @dataclass
@@ -21,25 +42,111 @@ class Registry:
     store: RegistryStore
     auth: Authenticator
     limiter: RateLimiter | None
+    answers: Lru[bytes] = field(default_factory=lambda: Lru(4096))
+    """Resolved-config answers by (product, agent, env, both records' version and write time)."""
+    model_tags: Lru[str] = field(default_factory=lambda: Lru(4096))
+    """(product, agent) -> the model tag of the agent's last resolved answer."""
 
 
-def registry(request: Request) -> Registry:
+async def registry(request: Request) -> Registry:
+    """The app's registry (async: a sync dependency would cost a worker-thread hop)."""
+    return _registry(request)
+
+
+def _registry(request: Request) -> Registry:
     reg: Registry = request.app.state.registry
     return reg
 
 
-def principal(request: Request) -> Principal:
-    """Authenticate the request (401), then apply the per-token rate limit (429)."""
-    reg = registry(request)
-    who = reg.auth.principal(request)
+async def principal(request: Request) -> Principal:
+    """Authenticate the request (401), then apply the rate limit (429): per token, or per
+    client address when the token is not valid. A token verified within the cache time costs
+    no I/O; otherwise the lookup runs in a worker thread. (The OpenAPI document declares the
+    bearer scheme on every operation that depends on this: ``openapi.finish``.)"""
+    reg = _registry(request)
+    try:
+        secret = reg.auth.secret(request.headers)
+        who = reg.auth.known(secret)
+        if who is None:
+            who = await run_in_threadpool(reg.auth.verify, secret)
+    except ApiError:
+        if reg.limiter is not None and "authorization" in request.headers:
+            await reg.limiter.check_async(f"addr:{client_address(request.scope)}", "address")
+        raise
     request.state.principal_name = who.name
     if reg.limiter is not None:
-        reg.limiter.check(who.token_id)
+        await reg.limiter.check_async(f"token:{who.token_id}", "token")
     return who
 
 
 Caller = Annotated[Principal, Depends(principal)]
 Reg = Annotated[Registry, Depends(registry)]
+
+
+def _example(value: str) -> dict[str, Example]:
+    return {value: Example(summary=value, value=value)}
+
+
+def slug_path(description: str, example: str) -> Any:
+    """A path parameter that is a slug."""
+    return Path(pattern=SLUG_PATTERN, description=description, openapi_examples=_example(example))
+
+
+ProductPath = Annotated[str, slug_path("The product's tag.", "shop")]
+EnvPath = Annotated[str, slug_path("An environment of the product.", "prd")]
+TokenIdPath = Annotated[
+    str,
+    Path(
+        pattern=TOKEN_ID_PATTERN,
+        description="The token's id (the part after `llmreg_` of its secret).",
+        openapi_examples=_example("0123456789abcdef"),
+    ),
+]
+SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
+Limit = Annotated[int, Query(ge=0, le=1000, description="At most this many entries.")]
+
+INM_LENGTH = 1000
+IfNoneMatchRead = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=INM_LENGTH,
+        description="ETags (or *): answer 304 without a body when one matches.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=ETAG_PATTERN,
+        description='Only if the record is at this version ("<version>"), or exists (*).',
+    ),
+]
+IfNoneMatchWrite = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        pattern=CREATE_ONLY_PATTERN,
+        description="`*`: create only (409 if a different record is there).",
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="A retry with the same key returns the first result and writes nothing.",
+    ),
+]
+Actor = Annotated[
+    str | None,
+    Header(
+        alias=ACTOR_HEADER,
+        max_length=200,
+        description="Who the audit history names (the admin token's; a product token's "
+        "writes are recorded as `token:<name> (<actor>)`).",
+    ),
+]
 
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
 

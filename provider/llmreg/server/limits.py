@@ -1,18 +1,36 @@
-"""Request limits: the body size cap and an optional per-token rate limit."""
+"""Request limits: the body size cap and the rate limit shared by every server of a database.
+
+The rate limit (``$LLMREG_RATE_LIMIT`` requests per minute, off when unset) counts requests in
+fixed 10-second windows: each key may make ``ceil(limit / 6)`` requests per window (so the
+sustained rate is the limit per minute, and a burst is a sixth of it). A key is the token of an
+authenticated request (``token:<id>``) or, for a request without a valid token, the client's
+address (``addr:<ip>``): a token cannot be guessed faster than the limit either. The counters
+are rows of the registry database (``SqlStore.count_request``, one atomic upsert per request),
+so every worker process and every server on the database shares them; a key over its limit is
+then refused by that process without a query until its window ends. ``/healthz``, ``/readyz``
+and ``/metrics`` are never limited (probes and scrapers).
+"""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
+from collections.abc import Callable
+from typing import Protocol
 
+import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import ApiError, error_response
+from . import metrics
+from .errors import ApiError, error_response, from_database
 
 DEFAULT_MAX_BODY = 1024 * 1024
 """Bytes; a record with a long system prompt and many tools stays far below it."""
+WINDOW_SECONDS = 10
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class BodyLimitMiddleware:
@@ -46,28 +64,94 @@ class BodyLimitMiddleware:
         await self.app(scope, limited, send)
 
 
+class RequestCounter(Protocol):
+    """Where the counters live (``llmreg.store.sql.SqlStore``)."""
+
+    def count_request(self, key: str, window_start: int) -> int: ...
+
+    def forget_requests(self, before: int) -> int: ...
+
+
 class RateLimiter:
-    """A token bucket per principal: ``per_minute`` requests, bursts up to ``burst``."""
+    """Fixed-window request counting per key in the registry database (see the module)."""
 
-    def __init__(self, per_minute: float, burst: int | None = None) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst if burst is not None else max(1, math.ceil(per_minute / 6)))
-        self._buckets: dict[str, tuple[float, float]] = {}
+    def __init__(
+        self,
+        per_minute: float,
+        counter: RequestCounter,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.per_window = max(1, math.ceil(per_minute * WINDOW_SECONDS / 60))
+        self.counter = counter
+        self.clock = clock
         self._lock = threading.Lock()
+        self._window = -1
+        self._over: set[str] = set()  # keys over their limit in self._window
 
-    def check(self, key: str) -> None:
-        """Take one request from ``key``'s bucket, or raise 429 with ``Retry-After``."""
-        now = time.monotonic()
+    def check(self, key: str, scope: str) -> None:
+        """Count one request of ``key``; raise 429 (with ``Retry-After``) when it is over the
+        limit. ``scope`` (``token`` or ``address``) labels the refusal. Blocking: run it in a
+        worker thread."""
+        now = self.clock()
+        window = int(now // WINDOW_SECONDS)
         with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                wait = max(1, math.ceil((1 - tokens) / self.rate))
-                raise ApiError(
-                    429,
-                    "rate_limited",
-                    f"too many requests for this token: retry after {wait} s",
-                    headers={"Retry-After": str(wait)},
-                )
-            self._buckets[key] = (tokens - 1, now)
+            new_window = window != self._window
+            if new_window:
+                self._window, self._over = window, set()
+            over = key in self._over
+        if new_window:
+            self.counter.forget_requests((window - 1) * WINDOW_SECONDS)
+        if not over:
+            over = self.counter.count_request(key, window * WINDOW_SECONDS) > self.per_window
+            if over:
+                with self._lock:
+                    if self._window == window:
+                        self._over.add(key)
+        if over:
+            metrics.RATE_LIMITED.labels(scope).inc()
+            wait = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+            who = "this token" if scope == "token" else "this address"
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"too many requests from {who}: retry after {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+
+    async def check_async(self, key: str, scope: str) -> None:
+        await run_in_threadpool(self.check, key, scope)
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+class AddressLimitMiddleware:
+    """Applies the rate limit per client address to requests that carry no credentials at all
+    (requests with a token, valid or not, are counted by the ``principal`` dependency)."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter | None) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.limiter is None
+            or scope["type"] != "http"
+            or scope.get("path") in UNLIMITED_PATHS
+            or any(key == b"authorization" for key, _ in scope.get("headers", []))
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.limiter.check_async(f"addr:{client_address(scope)}", "address")
+        except ApiError as refused:
+            await error_response(refused)(scope, receive, send)
+            return
+        except sa.exc.SQLAlchemyError as exc:
+            request_id = scope.get("state", {}).get("request_id")
+            await error_response(from_database(exc, request_id))(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
+from typing import Any
 
-from ..settings import ADMIN_TOKEN, LOG_LEVEL, SERVER_DB_URL
-from .app import create_app
+from .. import settings
+from .logging import uvicorn_log_config
+from .metrics import MULTIPROC_ENV
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
     """The shared listening socket of the worker processes.
 
     Created with ``proto=IPPROTO_TCP`` (uvicorn's own has proto 0), so that asyncio turns
@@ -25,6 +29,53 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def uvicorn_options(host: str, port: int, log_level: str) -> dict[str, Any]:
+    """What every ``llmreg serve`` passes to uvicorn (the benchmark's bare app too): JSON log
+    lines, no access log of uvicorn's own (the JSON access log replaces it), no server header,
+    proxy headers only from ``$LLMREG_FORWARDED_ALLOW_IPS``."""
+    forwarded = settings.FORWARDED_ALLOW_IPS.get()
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "log_config": uvicorn_log_config(log_level),
+        "access_log": False,
+        "server_header": False,
+        "proxy_headers": forwarded is not None,
+    }
+    if forwarded is not None:
+        options["forwarded_allow_ips"] = forwarded
+    return options
+
+
+def run_uvicorn(
+    target: str, *, host: str, port: int, workers: int, log_level: str, factory: bool
+) -> None:
+    """Run ``target`` (an import string) with ``workers`` processes on one shared socket.
+
+    Several workers share Prometheus metrics through files in a fresh directory (removed on
+    exit), unless ``$PROMETHEUS_MULTIPROC_DIR`` already names one."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    metrics_dir: str | None = None
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        metrics_dir = tempfile.mkdtemp(prefix="llmreg-metrics-")
+        os.environ[MULTIPROC_ENV] = metrics_dir
+    try:
+        config = uvicorn.Config(
+            target, factory=factory, workers=workers, **uvicorn_options(host, port, log_level)
+        )
+        if workers > 1:
+            Multiprocess(config, sockets=[listen(host, port)]).run()
+        else:
+            uvicorn.Server(config).run()
+    finally:
+        if metrics_dir is not None:
+            os.environ.pop(MULTIPROC_ENV, None)
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
 def serve(
     *,
     host: str,
@@ -36,33 +87,22 @@ def serve(
 ) -> None:
     """Serve the registry on ``host:port`` over ``db_url``.
 
-    With ``workers > 1`` uvicorn starts that many processes from the import-string factory
-    ``llmreg.server.app:app_from_env``; the database URL and admin token reach them through the
-    environment. uvicorn's own access log is off: the JSON access log replaces it.
+    uvicorn starts the app from the import-string factory ``llmreg.server.app:app_from_env``
+    (in each of ``workers`` processes); the database URL and admin token reach it through the
+    environment, never the command line. Every log line is JSON (``logging``).
     """
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
+    from ..store.sql import SqlStore
 
-    common: dict[str, object] = {
-        "host": host,
-        "port": port,
-        "log_level": log_level,
-        "access_log": False,
-        "server_header": False,
-        "proxy_headers": False,
-    }
-    if workers > 1:
-        os.environ[SERVER_DB_URL.name] = db_url
-        os.environ[LOG_LEVEL.name] = log_level
-        if admin_token:
-            os.environ[ADMIN_TOKEN.name] = admin_token
-        config = uvicorn.Config(
-            "llmreg.server.app:app_from_env",
-            factory=True,
-            workers=workers,
-            **common,  # type: ignore[arg-type]
-        )
-        Multiprocess(config, sockets=[_listen(host, port)]).run()
-        return
-    app = create_app(db_url, admin_token=admin_token, log_level=log_level)
-    uvicorn.run(app, **common)  # type: ignore[arg-type]
+    SqlStore(db_url).close()  # migrate once, and fail here with a clear message
+    os.environ[settings.SERVER_DB_URL.name] = db_url
+    os.environ[settings.LOG_LEVEL.name] = log_level
+    if admin_token:
+        os.environ[settings.ADMIN_TOKEN.name] = admin_token
+    run_uvicorn(
+        "llmreg.server.app:app_from_env",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        factory=True,
+    )

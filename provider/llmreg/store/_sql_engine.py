@@ -17,13 +17,26 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from ..errors import LlmregError, StoreUnavailable
 
-HEAD = "0001"
+HEAD = "0002"
 """The newest migration in ``migrations/versions`` (a test checks they agree)."""
-KNOWN_REVISIONS = ("0001",)
+KNOWN_REVISIONS = ("0001", "0002")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 0x6C6C_6D72_6567  # "llmreg": the advisory lock held while migrating
 WRITE_OPTION = "llmreg_write"
 """Execution option: on SQLite, the transaction starts with BEGIN IMMEDIATE (a write lock)."""
+
+
+def read_options(dialect: str) -> dict[str, Any]:
+    """Execution options of a connection that runs single read statements, without
+    BEGIN/ROLLBACK round trips: each statement reads one consistent snapshot on its own.
+
+    SQLite: our ``begin`` listener emits no BEGIN (SQLAlchemy's AUTOCOMMIT would reset
+    pysqlite's ``isolation_level`` when the connection returns to the pool); PostgreSQL:
+    psycopg's autocommit, switched on the client only."""
+    if dialect == "sqlite":
+        return {"llmreg_read": True}
+    return {"isolation_level": "AUTOCOMMIT"}
+
 
 T = TypeVar("T")
 
@@ -43,7 +56,12 @@ def normalize_url(url: str) -> str:
 
 
 def create(url: str) -> Engine:
-    """A pooled engine for ``url`` (already normalized)."""
+    """A pooled engine for ``url`` (already normalized).
+
+    PostgreSQL connections are not pinged on every checkout (a round trip per request): a
+    connection that the server dropped fails its statement, SQLAlchemy then discards the pool's
+    older connections, and :func:`retry_disconnected` runs a read again once.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         assert parsed.database
@@ -54,7 +72,13 @@ def create(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    try:
+        return sa.create_engine(parsed, pool_size=8, max_overflow=16, pool_recycle=3600)
+    except ImportError as exc:
+        raise LlmregError(
+            f"a PostgreSQL store needs the psycopg driver ({exc.name or exc} is not installed): "
+            "pip install 'llmreg[server]'"
+        ) from None
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -71,8 +95,10 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    options = conn.get_execution_options()
+    if options.get("llmreg_read", False):
+        return  # single statements, each in SQLite's own implicit read transaction
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -91,6 +117,22 @@ _RETRY_LOCKED = tenacity.Retrying(
     wait=tenacity.wait_random_exponential(multiplier=0.01, max=0.5),
     reraise=True,
 )
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """The database dropped the connection (SQLAlchemy has discarded it and its pool's peers)."""
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
+def retry_disconnected(fn: Callable[[], T]) -> T:
+    """Run a read ``fn``; once more if the connection turned out to be dead (a restarted
+    database): the retry gets a fresh connection."""
+    try:
+        return fn()
+    except sa.exc.DBAPIError as exc:
+        if not is_disconnect(exc):
+            raise
+    return fn()
 
 
 def retry_locked(fn: Callable[[], T]) -> T:

@@ -1,6 +1,7 @@
 """The SQL store's tables, as SQLAlchemy Core metadata (the migrations create them).
 
-Keep in step with ``migrations/versions/``: a test compares the two.
+Keep in step with ``migrations/versions/``: a test compares the two (Alembic's autogenerate
+comparison: tables, columns, types, indexes), on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ audit = sa.Table(
     sa.Column("tag", sa.String(64), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("changed_fields", sa.Text, nullable=False),
+    sa.Index("ix_audit_product", "product", "id"),
+    sa.Index("ix_audit_record", "kind", "product", "tag", "id"),
 )
 
 idempotency = sa.Table(
@@ -72,6 +75,7 @@ idempotency = sa.Table(
     sa.Column("body_hash", sa.String(64), nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_idempotency_created_at", "created_at"),
 )
 
 tokens = sa.Table(
@@ -85,3 +89,13 @@ tokens = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked", sa.Boolean, nullable=False),
 )
+
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True),
+    sa.Column("hits", sa.Integer, nullable=False),
+    sa.Index("ix_rate_limits_window_start", "window_start"),
+)
+"""Fixed-window request counters of ``llmreg serve`` (``SqlStore.count_request``)."""

@@ -2,42 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Response
 
 from ...store.base import AuditEntry, Kind
 from ..auth import require_admin, require_read
-from ..deps import Caller, Reg
+from ..bodies import StrictJsonRoute
+from ..deps import Caller, Limit, ProductPath, Reg, SlugQuery
+from ..openapi import READ, errors
 
-router = APIRouter(prefix="/v1", tags=["history"])
-
-Limit = Annotated[int, Query(ge=0, le=1000)]
+router = APIRouter(prefix="/v1", tags=["history"], route_class=StrictJsonRoute)
 
 
-@router.get("/products/{product}/history", response_model=list[AuditEntry])
+def _answer(entries: list[AuditEntry]) -> Response:
+    body = b"[" + b",".join(e.model_dump_json(by_alias=True).encode() for e in entries) + b"]"
+    return Response(body, media_type="application/json")
+
+
+@router.get("/products/{product}/history", response_model=list[AuditEntry], responses=errors(*READ))
 def product_history(
-    product: str,
+    product: ProductPath,
     reg: Reg,
     who: Caller,
     kind: Kind | None = None,
-    tag: str | None = None,
+    tag: SlugQuery = None,
     limit: Limit = 100,
-) -> list[AuditEntry]:
+) -> Response:
     """A product's writes, newest first (names of changed fields only, never values)."""
     require_read(who, product)
-    return reg.store.history(product=product, kind=kind, tag=tag, limit=limit)
+    return _answer(reg.store.history(product=product, kind=kind, tag=tag, limit=limit))
 
 
-@router.get("/history", response_model=list[AuditEntry])
+@router.get("/history", response_model=list[AuditEntry], responses=errors(*READ))
 def all_history(
     reg: Reg,
     who: Caller,
-    product: str | None = None,
+    product: SlugQuery = None,
     kind: Kind | None = None,
-    tag: str | None = None,
+    tag: SlugQuery = None,
     limit: Limit = 100,
-) -> list[AuditEntry]:
+) -> Response:
     """Every product's writes, newest first (admin only)."""
     require_admin(who)
-    return reg.store.history(product=product, kind=kind, tag=tag, limit=limit)
+    return _answer(reg.store.history(product=product, kind=kind, tag=tag, limit=limit))

@@ -13,34 +13,66 @@ Conditional requests (optimistic concurrency):
 - ``X-Llmreg-Actor``: who the audit history names (see ``auth.Principal.actor``).
 
 Bodies are the domain records' camelCase JSON (``LlmModelRecord`` holds *sealed* keys only:
-an ``apiKey`` field is rejected with a 400 naming it).
+an ``apiKey`` field is rejected with a 400 naming it). Answers are serialized straight from the
+stored records (``json_of``), without a second validation.
 
 Models and agents have the same four routes under a product, made by ``_product_child_routes``
 (annotations are evaluated at definition, no ``from __future__ import annotations``, so that
 FastAPI sees each route's concrete record type).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Header, Response
+from fastapi import APIRouter, Body, Depends, Response
 
 from ...domain import AgentRecord, LlmModelRecord, ProductRecord
 from ...errors import FieldProblem, NotFound
 from ...store.base import AnyRecord, Kind, Stored, describe, product_of
-from ..auth import ACTOR_HEADER, Principal, require_read, require_write
-from ..deps import Caller, Reg, Registry, etag_matches, if_match_version
+from ..auth import Principal, require_read, require_write
+from ..bodies import StrictJsonRoute
+from ..deps import (
+    Actor,
+    Caller,
+    IdempotencyKey,
+    IfMatch,
+    IfNoneMatchRead,
+    IfNoneMatchWrite,
+    ProductPath,
+    Reg,
+    Registry,
+    etag_matches,
+    if_match_version,
+    slug_path,
+)
 from ..errors import ApiError
+from ..openapi import READ, errors, not_modified
+from . import examples
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=StrictJsonRoute)
 
 R = TypeVar("R", bound=AnyRecord)
 
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
-IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-Actor = Annotated[str | None, Header(alias=ACTOR_HEADER, max_length=200)]
+GET_ONE = {**not_modified(), **errors(*READ, 404)}
+LIST = errors(*READ)
+PUT = errors(*READ, 409, 412, 413)
+DELETE = errors(*READ, 404, 409, 412)
+
+
+def json_of(stored: Stored[AnyRecord]) -> bytes:
+    """A stored record's JSON answer (camelCase, unset fields left out)."""
+    return stored.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+def stored_response(stored: Stored[AnyRecord]) -> Response:
+    return Response(json_of(stored), media_type="application/json", headers={"ETag": stored.etag})
+
+
+def list_response(items: Sequence[Stored[AnyRecord]]) -> Response:
+    return Response(
+        b"[" + b",".join(json_of(s) for s in items) + b"]", media_type="application/json"
+    )
 
 
 @dataclass(frozen=True)
@@ -53,9 +85,9 @@ class WriteHeaders:
     actor: str | None
 
 
-def _write_headers(
+async def _write_headers(
     if_match: IfMatch = None,
-    inm: IfNoneMatch = None,
+    inm: IfNoneMatchWrite = None,
     key: IdempotencyKey = None,
     actor: Actor = None,
 ) -> WriteHeaders:
@@ -65,14 +97,11 @@ def _write_headers(
 Writing = Annotated[WriteHeaders, Depends(_write_headers)]
 
 
-def _get(
-    reg: Registry, kind: Kind, product: str, tag: str, response: Response, inm: str | None
-) -> Stored[AnyRecord] | Response:
+def _get(reg: Registry, kind: Kind, product: str, tag: str, inm: str | None) -> Response:
     stored = reg.store.get(kind, product, tag)
     if etag_matches(inm, stored.etag):
         return Response(status_code=304, headers={"ETag": stored.etag})
-    response.headers["ETag"] = stored.etag
-    return stored
+    return stored_response(stored)
 
 
 def _expected(
@@ -103,9 +132,8 @@ def _put(
     kind: Kind,
     product: str,
     tag: str,
-    response: Response,
     headers: WriteHeaders,
-) -> Stored[AnyRecord]:
+) -> Response:
     require_write(who, product)
     mismatched = []
     if product_of(record) != product:
@@ -127,8 +155,7 @@ def _put(
         actor=who.actor(headers.actor),
         idempotency_key=headers.idempotency_key,
     )
-    response.headers["ETag"] = stored.etag
-    return stored
+    return stored_response(stored)
 
 
 def _delete(
@@ -152,111 +179,123 @@ def _delete(
 
 # -- products --------------------------------------------------------------------------------
 
+ProductTag = Annotated[str, slug_path("The product's tag.", "shop")]
+
 
 @router.get(
     "/products",
     response_model=list[Stored[ProductRecord]],
-    response_model_exclude_none=True,
+    responses=errors(401, 429, 503),
     tags=["products"],
 )
-def list_products(reg: Reg, who: Caller) -> list[Stored[AnyRecord]]:
+def list_products(reg: Reg, who: Caller) -> Response:
     """Products the token may read (all of them for the admin token)."""
     if who.is_admin:
-        return reg.store.list(Kind.PRODUCT)
+        return list_response(reg.store.list(Kind.PRODUCT))
     assert who.product is not None
-    return reg.store.list(Kind.PRODUCT, who.product)
+    return list_response(reg.store.list(Kind.PRODUCT, who.product))
 
 
 @router.get(
     "/products/{tag}",
     response_model=Stored[ProductRecord],
-    responses={304: {"description": "Not modified"}},
-    response_model_exclude_none=True,
+    responses=GET_ONE,
     tags=["products"],
 )
-def get_product(
-    tag: str, reg: Reg, who: Caller, response: Response, inm: IfNoneMatch = None
-) -> Stored[AnyRecord] | Response:
+def get_product(tag: ProductTag, reg: Reg, who: Caller, inm: IfNoneMatchRead = None) -> Response:
+    """A product and its environments' public keys."""
     require_read(who, tag)
-    return _get(reg, Kind.PRODUCT, tag, tag, response, inm)
+    return _get(reg, Kind.PRODUCT, tag, tag, inm)
 
 
 @router.put(
     "/products/{tag}",
     response_model=Stored[ProductRecord],
-    response_model_exclude_none=True,
+    responses=PUT,
     tags=["products"],
 )
 def put_product(
-    tag: str,
-    record: Annotated[ProductRecord, Body()],
+    tag: ProductTag,
+    record: Annotated[
+        ProductRecord,
+        Body(openapi_examples=examples.body("a product with two environments", examples.PRODUCT)),
+    ],
     reg: Reg,
     who: Caller,
-    response: Response,
     headers: Writing,
-) -> Stored[AnyRecord]:
-    return _put(reg, who, record, Kind.PRODUCT, tag, tag, response, headers)
-
-
-@router.delete("/products/{tag}", status_code=204, tags=["products"])
-def delete_product(
-    tag: str, reg: Reg, who: Caller, if_match: IfMatch = None, actor: Actor = None
 ) -> Response:
+    """Create or replace a product (see the conditional headers)."""
+    return _put(reg, who, record, Kind.PRODUCT, tag, tag, headers)
+
+
+@router.delete("/products/{tag}", status_code=204, responses=DELETE, tags=["products"])
+def delete_product(
+    tag: ProductTag, reg: Reg, who: Caller, if_match: IfMatch = None, actor: Actor = None
+) -> Response:
+    """Delete a product (409 while it has models or agents)."""
     return _delete(reg, who, Kind.PRODUCT, tag, tag, if_match, actor)
 
 
 # -- models and agents -------------------------------------------------------------------------
 
 
-def _product_child_routes(kind: Kind, record_type: type[LlmModelRecord | AgentRecord]) -> None:
+def _product_child_routes(
+    kind: Kind,
+    record_type: type[LlmModelRecord | AgentRecord],
+    example: dict[str, Any],
+) -> None:
     """list/get/put/delete for one kind of record that lives in a product."""
     noun = kind.value
+    singular = noun.removesuffix("s")
     collection = f"/products/{{product}}/{noun}"
     item = f"{collection}/{{tag}}"
     one = Stored[record_type]  # type: ignore[valid-type]
-    Payload = Annotated[record_type, Body()]  # type: ignore[valid-type]
+    Tag = Annotated[str, slug_path(f"The {singular}'s tag.", example["tag"])]
+    Payload = Annotated[
+        record_type,  # type: ignore[valid-type]
+        Body(openapi_examples=examples.body(f"a {singular}", example)),
+    ]
 
-    def list_records(product: str, reg: Reg, who: Caller) -> list[Stored[AnyRecord]]:
+    def list_records(product: ProductPath, reg: Reg, who: Caller) -> Response:
         require_read(who, product)
-        return reg.store.list(kind, product)
+        return list_response(reg.store.list(kind, product))
 
     def get_record(
-        product: str, tag: str, reg: Reg, who: Caller, response: Response, inm: IfNoneMatch = None
-    ) -> Stored[AnyRecord] | Response:
+        product: ProductPath, tag: Tag, reg: Reg, who: Caller, inm: IfNoneMatchRead = None
+    ) -> Response:
         require_read(who, product)
-        return _get(reg, kind, product, tag, response, inm)
+        return _get(reg, kind, product, tag, inm)
 
     def put_record(
-        product: str,
-        tag: str,
+        product: ProductPath,
+        tag: Tag,
         record: Payload,
         reg: Reg,
         who: Caller,
-        response: Response,
         headers: Writing,
-    ) -> Stored[AnyRecord]:
-        return _put(reg, who, record, kind, product, tag, response, headers)
+    ) -> Response:
+        return _put(reg, who, record, kind, product, tag, headers)
 
     def delete_record(
-        product: str, tag: str, reg: Reg, who: Caller, if_match: IfMatch = None, actor: Actor = None
+        product: ProductPath,
+        tag: Tag,
+        reg: Reg,
+        who: Caller,
+        if_match: IfMatch = None,
+        actor: Actor = None,
     ) -> Response:
         return _delete(reg, who, kind, product, tag, if_match, actor)
 
     def route(path: str, endpoint: Callable[..., object], method: str, **extra: Any) -> None:
         verb = endpoint.__name__.split("_")[0]
-        name = f"{verb}_{noun}" if verb == "list" else f"{verb}_{noun.removesuffix('s')}"
+        name = f"{verb}_{noun}" if verb == "list" else f"{verb}_{singular}"
         router.add_api_route(path, endpoint, methods=[method], name=name, tags=[noun], **extra)
 
-    route(
-        collection, list_records, "GET", response_model=list[one], response_model_exclude_none=True
-    )
-    route(
-        item, get_record, "GET", response_model=one, response_model_exclude_none=True,
-        responses={304: {"description": "Not modified"}},
-    )  # fmt: skip
-    route(item, put_record, "PUT", response_model=one, response_model_exclude_none=True)
-    route(item, delete_record, "DELETE", status_code=204)
+    route(collection, list_records, "GET", response_model=list[one], responses=LIST)
+    route(item, get_record, "GET", response_model=one, responses=GET_ONE)
+    route(item, put_record, "PUT", response_model=one, responses=PUT)
+    route(item, delete_record, "DELETE", status_code=204, responses=DELETE)
 
 
-_product_child_routes(Kind.MODEL, LlmModelRecord)
-_product_child_routes(Kind.AGENT, AgentRecord)
+_product_child_routes(Kind.MODEL, LlmModelRecord, examples.MODEL)
+_product_child_routes(Kind.AGENT, AgentRecord, examples.AGENT)

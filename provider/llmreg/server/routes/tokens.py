@@ -1,24 +1,52 @@
-"""API tokens (admin only). A token's secret is in the POST answer and nowhere else."""
+"""API tokens (admin only). A token's secret is in the POST answer and nowhere else.
+
+The request body says which kind of token: ``{"name", "scope": "admin"}`` or
+``{"name", "scope": "read" | "write", "product"}`` (the schema holds the rule, so a request
+that follows the schema is accepted).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Response
+from pydantic import Field
 
 from ...domain import Record
+from ...domain.common import Slug
 from ...errors import NotFound
 from ...store.base import TokenInfo, TokenScope
 from ..auth import require_admin
-from ..deps import Caller, Reg
+from ..bodies import StrictJsonRoute
+from ..deps import Caller, Reg, TokenIdPath
+from ..openapi import READ, errors
+from . import examples
 
-router = APIRouter(prefix="/v1", tags=["tokens"])
+router = APIRouter(prefix="/v1", tags=["tokens"], route_class=StrictJsonRoute)
+
+TokenName = Annotated[
+    str,
+    Field(min_length=1, max_length=200, description="Who or what uses it (audit history)."),
+]
 
 
-class TokenRequest(Record):
-    """A token to create: ``product`` for read/write tokens, none for admin tokens."""
+class AdminTokenRequest(Record):
+    """An admin token: every product, tokens and the global history."""
 
-    name: str
-    scope: TokenScope
-    product: str | None = None
+    name: TokenName
+    scope: Literal["admin"]
+    product: None = Field(default=None, description="An admin token has no product.")
+
+
+class ProductTokenRequest(Record):
+    """A token that reads (``read``) or reads and writes (``write``) one product."""
+
+    name: TokenName
+    scope: Literal["read", "write"]
+    product: Slug
+
+
+TokenRequest = Annotated[AdminTokenRequest | ProductTokenRequest, Field(discriminator="scope")]
 
 
 class NewToken(Record):
@@ -28,22 +56,35 @@ class NewToken(Record):
     secret: str
 
 
-@router.get("/tokens", response_model=list[TokenInfo])
-def list_tokens(reg: Reg, who: Caller) -> list[TokenInfo]:
+@router.get("/tokens", response_model=list[TokenInfo], responses=errors(401, 403, 429, 503))
+def list_tokens(reg: Reg, who: Caller) -> Response:
+    """Every token (never a secret), oldest first."""
     require_admin(who)
-    return reg.store.list_tokens()
+    body = b",".join(t.model_dump_json(by_alias=True).encode() for t in reg.store.list_tokens())
+    return Response(b"[" + body + b"]", media_type="application/json")
 
 
-@router.post("/tokens", response_model=NewToken, status_code=201)
-def create_token(body: TokenRequest, reg: Reg, who: Caller) -> NewToken:
+@router.post(
+    "/tokens",
+    response_model=NewToken,
+    status_code=201,
+    responses=errors(*READ, 413),
+)
+def create_token(
+    body: Annotated[TokenRequest, Body(openapi_examples=examples.TOKENS)], reg: Reg, who: Caller
+) -> NewToken:
+    """Create a token; the answer holds its secret, which is never shown again."""
     require_admin(who)
-    info, secret = reg.store.create_token(body.name, TokenScope(body.scope), body.product)
+    product = body.product if isinstance(body, ProductTokenRequest) else None
+    info, secret = reg.store.create_token(body.name, TokenScope(body.scope), product)
     return NewToken(token=info, secret=secret)
 
 
-@router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: str, reg: Reg, who: Caller) -> Response:
+@router.delete("/tokens/{token_id}", status_code=204, responses=errors(*READ, 404))
+def revoke_token(token_id: TokenIdPath, reg: Reg, who: Caller) -> Response:
+    """Revoke a token: this server refuses it at once, others within the token cache time."""
     require_admin(who)
     if not reg.store.revoke_token(token_id):
         raise NotFound(f"token '{token_id}' does not exist")
+    reg.auth.forget(token_id)
     return Response(status_code=204)
