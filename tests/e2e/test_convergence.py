@@ -236,7 +236,17 @@ def test_a_killed_up_recovers_with_the_engines_own_steps(
         up.wait(timeout=30)
         assert len(_records(store)) < 17, "the up was killed before it finished"
 
-        ws.run("cancel", "--yes")
+        cancel = ws.run("cancel", "--yes", expect_ok=False)
+        if cancel.returncode != 0:
+            # The kill hit the file backend while it wrote a checkpoint's metadata: an empty
+            # .attrs file (gocloud fileblob truncates, then writes it). docs/recovery.md says
+            # to delete it; the engine then reads the checkpoint again.
+            assert "failed to load checkpoint: EOF" in cancel.output, cancel.transcript()
+            empty = [p for p in ws.backend_dir.rglob("*.attrs") if p.stat().st_size == 0]
+            assert empty, cancel.transcript()
+            for path in empty:
+                path.unlink()
+            ws.run("cancel", "--yes")
         ws.refresh("--clear-pending-creates")
         ws.up()
         assert_converged(ws, store, 17)
