@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from ..domain import AgentRecord, AgentSpec, LlmModelRecord, ModelSettings, ProductRecord, Record
+from ..domain.agent import STORED
 from ..domain.rules import RuleViolation, problems
 from ..errors import FieldProblem, NotFound
 from ..overrides import ResolvedEnv, resolve_all
@@ -104,7 +105,11 @@ class AgentCore(ResourceCore[AgentRecord]):
     ) -> tuple[Props, list[FieldProblem]]:
         inputs = {k: v for k, v in news.items() if k != "resolved"}
         try:
-            args = AgentArgs.model_validate(pick(news, _ARG_NAMES))
+            # Tools checked at the last deploy need no second meta-schema check.
+            same_tools = "tools" in olds and olds.get("tools") == news.get("tools")
+            args = AgentArgs.model_validate(
+                pick(news, _ARG_NAMES), context={STORED: True} if same_tools else None
+            )
         except ValidationError as err:
             return {**inputs, "resolved": UNKNOWN}, problems(err)
         inputs.update(args.to_wire())

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_snake
 from typing_extensions import Unpack
 
 from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
+from ..domain.agent import STORED
 from ..errors import FieldProblem, ValidationFailed
 from ..overrides import resolve_env
 from ..sealing import PrivateKey, open_sealed
@@ -76,8 +77,8 @@ def _load(
             return None
         return (
             etag,
-            AgentRecord.model_validate(payload["agent"]),
-            LlmModelRecord.model_validate(payload["model"]),
+            AgentRecord.model_validate(payload["agent"], context={STORED: True}),
+            LlmModelRecord.model_validate(payload["model"], context={STORED: True}),
         )
     agent_rec: AgentRecord | None = None
     validator = ""

@@ -29,6 +29,7 @@ from urllib.parse import quote
 import httpx
 import tenacity
 
+from ..domain.agent import STORED
 from ..errors import (
     FieldProblem,
     NotFound,
@@ -220,7 +221,7 @@ def _record_path(kind: Kind, product: str, tag: str) -> str:
 
 
 def _stored(kind: Kind, data: dict[str, Any]) -> Stored[AnyRecord]:
-    record = RECORD_TYPES[kind].model_validate(data["record"])
+    record = RECORD_TYPES[kind].model_validate(data["record"], context={STORED: True})
     return Stored[AnyRecord](
         record=record,
         version=data["version"],

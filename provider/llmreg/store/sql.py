@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection, Row
 
 from .._compat import UTC
 from ..domain import AgentRecord, ProductRecord
+from ..domain.agent import STORED
 from ..domain.common import SLUG_PATTERN
 from ..domain.text import safe_text, text_problem
 from ..errors import (
@@ -111,7 +112,7 @@ class _RecordCache:
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-        record = RECORD_TYPES[kind].model_validate(json.loads(body))
+        record = RECORD_TYPES[kind].model_validate(json.loads(body), context={STORED: True})
         with self._lock:
             if key not in self._items:
                 self._items[key] = record
