@@ -146,7 +146,7 @@ class ResourceCore(Generic[R]):
         one) and ``olds`` the last known state (on update): what may be reused from them."""
         raise NotImplementedError
 
-    def outputs(self, store: Store, inputs: Props, stored: Stored[R]) -> Props:
+    def outputs(self, inputs: Props, stored: Stored[R]) -> Props:
         """The outputs after a write."""
         out = dict(inputs)
         out["version"] = stored.version
@@ -208,7 +208,7 @@ class ResourceCore(Generic[R]):
                 return self._put(store, record, current.version, inputs)
 
         stored = self._guarded(ctx, inputs, create_in)
-        return self.id_of(stored.record), self._outputs(ctx, inputs, stored)
+        return self.id_of(stored.record), self.outputs(inputs, stored)
 
     def update(self, ctx: DeployContext, id_: str, olds: Props, news: Props) -> Props:
         olds, news = normalized(olds), normalized(news)
@@ -232,7 +232,7 @@ class ResourceCore(Generic[R]):
             return self._put(store, record, current.version, news)
 
         stored = self._guarded(ctx, news, update_in)
-        return self._outputs(ctx, news, stored)
+        return self.outputs(news, stored)
 
     def read(self, ctx: DeployContext, id_: str, state: Props) -> tuple[str, Props] | None:
         state = normalized(state)
@@ -296,9 +296,6 @@ class ResourceCore(Generic[R]):
             f"{self.what(current)} already exists in the registry ({made_by}): set adopt=True "
             f"on the {self.type_name} to take it over"
         )
-
-    def _outputs(self, ctx: DeployContext, inputs: Props, stored: Stored[R]) -> Props:
-        return self._guarded(ctx, inputs, lambda store: self.outputs(store, inputs, stored))
 
     def _guarded(
         self,

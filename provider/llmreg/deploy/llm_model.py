@@ -255,8 +255,8 @@ class LlmModelCore(ResourceCore[LlmModelRecord]):
         whose key changed is sealed again by this update."""
         return _without_keys(current) == _without_keys(declared)
 
-    def outputs(self, store: Store, inputs: Props, stored: Stored[LlmModelRecord]) -> Props:
-        out = super().outputs(store, inputs, stored)
+    def outputs(self, inputs: Props, stored: Stored[LlmModelRecord]) -> Props:
+        out = super().outputs(inputs, stored)
         out["keyFingerprints"] = {
             e.slug: e.key_fingerprint for e in stored.record.envs if e.key_fingerprint
         }
