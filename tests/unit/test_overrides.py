@@ -17,7 +17,7 @@ configs = st.builds(
     top_p=st.none() | st.floats(0, 1, allow_nan=False),
     stop_sequences=st.none()
     | st.lists(
-        st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=5),
+        st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=5),
         max_size=3,
     ),
     timeout=st.none() | st.integers(1, 600_000),
