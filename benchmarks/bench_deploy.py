@@ -2,10 +2,13 @@
 
     .venv/bin/python benchmarks/bench_deploy.py [--models 100] [--rounds 3]
 
-Two stacks on the real engine (local file backend, embedded store): llmreg's (1 product +
-N models + N agents) and the floor (2N+1 dynamic resources whose provider does nothing). For
-each operation the two run interleaved, ``--rounds`` times, and the table gives the median
-seconds and their ratio:
+Three stacks on the real engine (local file backend, embedded store): llmreg's (1 product +
+N models + N agents) and two floors of 2N+1 dynamic resources whose provider does nothing:
+``floor`` (the issue's: independent resources, all registered at once) and ``floor-deps`` (the
+same no-op resources wired like llmreg's stack: each model takes an output of the product, each
+agent an output of its model, so the engine registers them in the same three waves). For each
+operation the stacks run interleaved, ``--rounds`` times, and the table gives the median seconds
+and llmreg's ratio to each floor:
 
 - ``up``: the first deploy;
 - ``preview``: a preview with no change;
@@ -52,7 +55,7 @@ LLMREG = textwrap.dedent(
     """
 )
 
-FLOOR = textwrap.dedent(
+NOOP = textwrap.dedent(
     """
     import pulumi
     from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource
@@ -74,8 +77,22 @@ FLOOR = textwrap.dedent(
 
     cfg = pulumi.Config()
     n, temperature = cfg.require_int("n"), cfg.require_float("temperature")
+    """
+)
+
+FLOOR = NOOP + textwrap.dedent(
+    """
     for i in range(2 * n + 1):
         Thing(f"t{i}", temperature, cfg.require_secret("key"))
+    """
+)
+
+FLOOR_DEPS = NOOP + textwrap.dedent(
+    """
+    shop = Thing("shop", temperature, cfg.require_secret("key"))
+    for i in range(n):
+        model = Thing(f"m{i}", shop.value, cfg.require_secret("key"))
+        Thing(f"a{i}", model.value, cfg.require_secret("key"))
     """
 )
 
@@ -99,11 +116,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     bin_dir = find_pulumi_bin()
-    rows: list[tuple[str, float, float]] = []
+    rows: list[tuple[str, float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         spaces = {}
-        for label, program in (("llmreg", LLMREG), ("floor", FLOOR)):
+        for label, program in (("llmreg", LLMREG), ("floor", FLOOR), ("floor-deps", FLOOR_DEPS)):
             home = root / f"{label}-registry"
             spaces[label] = PulumiWorkspace(
                 root / label,
@@ -115,7 +132,7 @@ def main() -> None:
                 timeout=1800,
             )
         ups = {label: timed(ws.up) for label, ws in spaces.items()}
-        rows.append(("up (first deploy)", ups["llmreg"], ups["floor"]))
+        rows.append(("up (first deploy)", ups["llmreg"], ups["floor"], ups["floor-deps"]))
 
         def nothing(ws: PulumiWorkspace, i: int) -> None:
             pass
@@ -131,23 +148,26 @@ def main() -> None:
             ("update every model", lambda ws: ws.up(), new_temperature),
         ]
         for name, operation, prepare in operations:
-            times: dict[str, list[float]] = {"llmreg": [], "floor": []}
+            times: dict[str, list[float]] = {label: [] for label in spaces}
             for i in range(args.rounds):
                 for label, ws in spaces.items():  # interleaved; the preparation is not timed
                     prepare(ws, i)
                     start = time.perf_counter()
                     operation(ws)
                     times[label].append(time.perf_counter() - start)
-            rows.append(
-                (name, statistics.median(times["llmreg"]), statistics.median(times["floor"]))
-            )
+            medians = {label: statistics.median(seconds) for label, seconds in times.items()}
+            rows.append((name, medians["llmreg"], medians["floor"], medians["floor-deps"]))
     base = import_seconds("import pulumi, pulumi.dynamic")
     ours = import_seconds("import pulumi, pulumi.dynamic, llmreg.resources")
-    rows.append(("import of the provider path", ours, base))
+    rows.append(("import of the provider path", ours, base, base))
 
-    print(f"\n{'operation':32} {'llmreg s':>9} {'floor s':>9} {'ratio':>7}")
-    for name, ours_s, floor_s in rows:
-        print(f"{name:32} {ours_s:9.2f} {floor_s:9.2f} {ours_s / floor_s:7.2f}x")
+    header = f"{'llmreg s':>9} {'floor s':>8} {'ratio':>6} {'deps s':>7} {'ratio':>6}"
+    print(f"\n{'operation':30} {header}")
+    for name, ours_s, floor_s, deps_s in rows:
+        print(
+            f"{name:30} {ours_s:9.2f} {floor_s:8.2f} {ours_s / floor_s:5.2f}x "
+            f"{deps_s:7.2f} {ours_s / deps_s:5.2f}x"
+        )
     print(f"\n({args.models} models + {args.models} agents + 1 product; medians of {args.rounds})")
 
 
