@@ -65,9 +65,9 @@ class Seeded:
     plain: str  # the API key of every model env that has one
 
 
-def seed_shop(store: Store, models: Iterable[ModelSeed]) -> Seeded:
+def seed_product(store: Store, actor: str = ACTOR) -> dict[str, PrivateKey]:
+    """Put product ``shop`` (envs dev and prd) into ``store``; its private keys by env."""
     keys = {"dev": PrivateKey.generate(), "prd": PrivateKey.generate()}
-    plain = "sk-" + secrets.token_hex(16)
     product = ProductRecord.model_validate(
         {
             "tag": "shop",
@@ -78,7 +78,13 @@ def seed_shop(store: Store, models: Iterable[ModelSeed]) -> Seeded:
             ],
         }
     )
-    store.put(product, expected_version=0, actor=ACTOR)
+    store.put(product, expected_version=0, actor=actor)
+    return keys
+
+
+def seed_shop(store: Store, models: Iterable[ModelSeed]) -> Seeded:
+    keys = seed_product(store)
+    plain = "sk-" + secrets.token_hex(16)
     for seed in models:
         envs = []
         for slug, pk in keys.items():

@@ -60,19 +60,25 @@ def _env(url: str, **extra: str) -> dict[str, str]:
     return {**env, "LLMREG_URL": url, **extra}
 
 
-def test_the_runtime_docs_example_runs_as_written(shop: tuple[str, Seeded, FakeLlm]) -> None:
-    url, seeded, fake = shop
-    code = _first_python_block(ROOT / "docs" / "runtime.md")
-    assert "client = cfg.client()" in code and "make_client" not in code
+def _output_of(args: list[str], env: dict[str, str]) -> str:
+    """Run ``python <args>`` as a user would; its standard output, once it succeeded."""
     done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=_env(url, LLMREG_PRD_PRIVATE_KEY=seeded.keys["prd"].reveal()),
+        [sys.executable, *args],
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,  # a cold SDK import is slow on a loaded machine
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == REPLY
+    return done.stdout.strip()
+
+
+def test_the_runtime_docs_example_runs_as_written(shop: tuple[str, Seeded, FakeLlm]) -> None:
+    url, seeded, fake = shop
+    code = _first_python_block(ROOT / "docs" / "runtime.md")
+    assert "client = cfg.client()" in code and "make_client" not in code
+    env = _env(url, LLMREG_PRD_PRIVATE_KEY=seeded.keys["prd"].reveal())
+    assert _output_of(["-c", code], env) == REPLY
     (request,) = fake.take()
     assert request.path == "/v1/messages"
     assert request.body["messages"] == [{"role": "user", "content": "Where is my order?"}]
@@ -85,7 +91,6 @@ def test_ask_example(shop: tuple[str, Seeded, FakeLlm], provider: str, stream: b
     url, seeded, fake = shop
     fake.take()
     command = [
-        sys.executable,
         str(ROOT / "examples" / "runtime" / "ask.py"),
         "shop",
         f"support-{provider}",
@@ -95,15 +100,8 @@ def test_ask_example(shop: tuple[str, Seeded, FakeLlm], provider: str, stream: b
         "0.1",
         *(["--stream"] if stream else []),
     ]
-    done = subprocess.run(
-        command,
-        env=_env(url, LLMREG_PRIVATE_KEY=seeded.keys["prd"].reveal()),
-        capture_output=True,
-        text=True,
-        timeout=300,  # a cold SDK import is slow on a loaded machine
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == REPLY
+    env = _env(url, LLMREG_PRIVATE_KEY=seeded.keys["prd"].reveal())
+    assert _output_of(command, env) == REPLY
     (request,) = fake.take()
     assert "Where is my order 42?" in str(request.body)
     assert "You are the shop's support agent." in str(request.body)

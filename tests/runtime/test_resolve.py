@@ -18,6 +18,7 @@ from llmreg.store.base import Kind, Store
 from llmreg.store.http import HttpStore
 from llmreg.store.sql import SqlStore
 from tests.harness.registry import RegistryServer, running_registry
+from tests.runtime.seed import seed_product
 
 ACTOR = "test:runtime"
 
@@ -63,19 +64,8 @@ def _model(keys: dict[str, PrivateKey], plain: dict[str, str], **extra: object) 
 
 @pytest.fixture
 def seeded(store: Store) -> dict[str, object]:
-    keys = {"dev": PrivateKey.generate(), "prd": PrivateKey.generate()}
+    keys = seed_product(store, ACTOR)
     plain = {s: "sk-" + secrets.token_hex(12) for s in keys}
-    product = ProductRecord.model_validate(
-        {
-            "tag": "shop",
-            "name": "Shop",
-            "envs": [
-                {"slug": s, "keyId": k.key_id, "publicKey": k.public_key.text}
-                for s, k in keys.items()
-            ],
-        }
-    )
-    store.put(product, expected_version=0, actor=ACTOR)
     store.put(_model(keys, plain), expected_version=0, actor=ACTOR)
     agent = AgentRecord.model_validate(
         {
