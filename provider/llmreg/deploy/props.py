@@ -59,12 +59,17 @@ def normalized(value: Any) -> Any:
     """A copy without None values in mappings (the registry leaves unset fields out), with
     integral floats as ints (the engine sends every number as a float, and strict integer
     fields such as maxTokens must validate; 1 == 1.0 for every float field)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, Mapping):
+    kind = type(value)  # exact types first: the engine's values are plain dicts and lists
+    if kind is str or kind is bool or kind is int or value is None:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is dict or isinstance(value, Mapping):
         return {k: normalized(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
+    if kind is list or isinstance(value, tuple | list):
         return [normalized(v) for v in value]
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
     return value
 
 
@@ -74,9 +79,6 @@ def pick(props: Mapping[str, Any], names: Iterable[str]) -> Props:
 
 
 def changed(olds: Mapping[str, Any], news: Mapping[str, Any], names: Iterable[str]) -> list[str]:
-    """The names whose (normalized) values differ; unknown new values count as changed."""
-    return [
-        k
-        for k in names
-        if is_unknown(news.get(k)) or normalized(olds.get(k)) != normalized(news.get(k))
-    ]
+    """The names whose values differ in two :func:`normalized` maps; unknown new values count
+    as changed."""
+    return [k for k in names if olds.get(k) != news.get(k) or is_unknown(news.get(k))]
