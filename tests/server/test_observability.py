@@ -35,7 +35,36 @@ def _sample(metrics: str, name: str, **labels: str) -> float:
     return 0.0
 
 
+def _settled_metrics(
+    client: httpx.Client, expected: dict[tuple[str, tuple[tuple[str, str], ...]], float]
+) -> tuple[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]]:
+    """``/metrics`` once it shows ``expected`` (within 10 s), and the samples it showed last.
+
+    A worker counts a request after its answer went out, so the last answers of a burst may
+    reach the client a moment before their counts reach the metrics."""
+    deadline = time.monotonic() + 10
+    while True:
+        text = client.get("/metrics").text
+        found = {key: _sample(text, key[0], **dict(key[1])) for key in expected}
+        if found == expected or time.monotonic() > deadline:
+            return text, found
+        time.sleep(0.1)
+
+
 def test_metrics_sum_over_workers_by_route_template(tmp_path: Path) -> None:
+    route = "/v1/products/{tag}"
+
+    def key(name: str, **labels: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return name, tuple(sorted(labels.items()))
+
+    total = "llmreg_http_requests_total"
+    expected = {
+        key(total, method="GET", route=route, status="200"): 30.0,
+        key(total, method="GET", route=route, status="404"): 1.0,
+        key(total, method="PUT", route=route, status="200"): 1.0,
+        key(total, method="GET", route="unmatched", status="404"): 1.0,
+        key("llmreg_http_request_duration_seconds_count", method="GET", route=route): 31.0,
+    }
     with running_registry(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", workers=2) as server:
         auth = {"Authorization": f"Bearer {server.admin_token}"}
         with httpx.Client(base_url=server.url, headers=auth, timeout=10) as client:
@@ -44,28 +73,8 @@ def test_metrics_sum_over_workers_by_route_template(tmp_path: Path) -> None:
                 httpx.get(f"{server.url}/v1/products/shop", headers=auth).raise_for_status()
             httpx.get(f"{server.url}/v1/products/nope", headers=auth)
             httpx.get(f"{server.url}/no/such/path")
-            text = client.get("/metrics").text
-        route = "/v1/products/{tag}"
-        assert (
-            _sample(text, "llmreg_http_requests_total", method="GET", route=route, status="200")
-            == 30
-        )
-        assert (
-            _sample(text, "llmreg_http_requests_total", method="GET", route=route, status="404")
-            == 1
-        )
-        assert (
-            _sample(text, "llmreg_http_requests_total", method="PUT", route=route, status="200")
-            == 1
-        )
-        unmatched = _sample(
-            text, "llmreg_http_requests_total", method="GET", route="unmatched", status="404"
-        )
-        assert unmatched == 1
-        assert (
-            _sample(text, "llmreg_http_request_duration_seconds_count", method="GET", route=route)
-            == 31
-        )
+            text, found = _settled_metrics(client, expected)
+        assert found == expected
         assert "/v1/products/shop" not in text  # templates, never paths
         assert server.log_text().count("Started server process") == 2  # two workers, one sum
 
