@@ -29,10 +29,18 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+WORKER_HEALTHCHECK_SECONDS = 30
+"""How long uvicorn's supervisor waits for a worker to answer its health check before it
+replaces the worker. uvicorn's default, 5 s, is shorter than a worker's start (a fresh
+interpreter importing the server) on a busy machine: the supervisor then kills every worker
+before it is up, again and again, and the server never serves."""
+
+
 def uvicorn_options(host: str, port: int, log_level: str) -> dict[str, Any]:
     """What every ``llmreg serve`` passes to uvicorn (the benchmark's bare app too): JSON log
     lines, no access log of uvicorn's own (the JSON access log replaces it), no server header,
-    proxy headers only from ``$LLMREG_FORWARDED_ALLOW_IPS``."""
+    proxy headers only from ``$LLMREG_FORWARDED_ALLOW_IPS``, and a worker health check that
+    waits out a slow start."""
     forwarded = settings.FORWARDED_ALLOW_IPS.get()
     options: dict[str, Any] = {
         "host": host,
@@ -42,6 +50,7 @@ def uvicorn_options(host: str, port: int, log_level: str) -> dict[str, Any]:
         "access_log": False,
         "server_header": False,
         "proxy_headers": forwarded is not None,
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
     }
     if forwarded is not None:
         options["forwarded_allow_ips"] = forwarded
