@@ -14,9 +14,10 @@ from llmreg.domain import (
     ProductRecord,
 )
 from llmreg.errors import NotFound
-from llmreg.sealing import PrivateKey, PublicKey, fingerprint, open_sealed, seal
+from llmreg.sealing import PrivateKey, open_sealed
 from llmreg.store import Kind
 from tests.harness.pulumi_engine import WorkspaceFactory
+from tests.harness.tamper import replace_api_key
 
 from .llmreg_e2e import Registry, model, ops, preview_json, product, random_key, workspace
 
@@ -34,22 +35,7 @@ def test_drift_shows_on_refresh_and_up_restores(
     store = registry.store()
 
     # behind Pulumi's back: a setting, an API key, an agent's prompt, and a deleted agent
-    current = store.get(Kind.MODEL, "shop", "sonnet")
-    record = current.record
-    assert isinstance(record, LlmModelRecord)
-    dev_pk = PublicKey(product(store).env("dev").public_key)  # type: ignore[union-attr]
-    sealed = seal(intruder, dev_pk, product="shop", env="dev", model_tag="sonnet")
-    envs = [
-        e.model_copy(update={"sealed_key": sealed, "key_fingerprint": fingerprint(sealed)})
-        if e.slug == "dev"
-        else e
-        for e in record.envs
-    ]
-    store.put(
-        record.model_copy(update={"temperature": 1.1, "envs": envs}),
-        expected_version=current.version,
-        actor="cli:intruder",
-    )
+    replaced = replace_api_key(store, intruder, actor="cli:intruder", temperature=1.1)
     agent = store.get(Kind.AGENT, "shop", "support")
     assert isinstance(agent.record, AgentRecord)
     store.put(
@@ -78,7 +64,7 @@ def test_drift_shows_on_refresh_and_up_restores(
     assert intruder not in out and dev_key not in out
     state = ws.stack_export()["deployment"]["resources"]
     sonnet_state = next(r for r in state if r["urn"].endswith("::sonnet"))
-    assert sonnet_state["outputs"]["keyFingerprints"]["dev"] == fingerprint(sealed)
+    assert sonnet_state["outputs"]["keyFingerprints"]["dev"] == replaced
     assert sonnet_state["outputs"]["temperature"] == 1.1
 
     assert ops(preview_json(ws)) == {
@@ -89,7 +75,7 @@ def test_drift_shows_on_refresh_and_up_restores(
     ws.up()
     restored = model(store, "sonnet")
     assert restored.temperature == 0.7
-    assert restored.envs[0].key_fingerprint != fingerprint(sealed)
+    assert restored.envs[0].key_fingerprint != replaced
     private_keys = ws.outputs(show_secrets=True)["private_keys"]
     assert (
         open_sealed(

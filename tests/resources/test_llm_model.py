@@ -9,10 +9,10 @@ from llmreg.deploy import DeployContext
 from llmreg.deploy.llm_model import REPLACED_OUT_OF_BAND
 from llmreg.domain import LlmModelRecord
 from llmreg.errors import LlmregError
-from llmreg.sealing import PrivateKey, fingerprint, open_sealed, seal
+from llmreg.sealing import PrivateKey, open_sealed
 from llmreg.store import Kind
 from llmreg.store.base import Store
-from tests.harness.tamper import swap_public_keys
+from tests.harness.tamper import replace_api_key, swap_public_keys
 
 from .engine import CheckFailed
 from .stack import API_KEY, model_props, product_props, resources
@@ -102,21 +102,7 @@ def test_refresh_sees_a_key_replaced_out_of_band(ctx: DeployContext, store: Stor
     shop, model, _ = resources(ctx)
     shop.up(product_props())
     model.up(model_props(shop))
-    current = store.get(Kind.MODEL, "shop", "sonnet")
-    record = _model(store)
-    public = PrivateKey(shop.state["privateKeys"]["dev"]).public_key
-    sealed = seal("sk-intruder", public, product="shop", env="dev", model_tag="sonnet")
-    envs = [
-        e.model_copy(update={"sealed_key": sealed, "key_fingerprint": fingerprint(sealed)})
-        if e.slug == "dev"
-        else e
-        for e in record.envs
-    ]
-    store.put(
-        record.model_copy(update={"envs": envs}),
-        expected_version=current.version,
-        actor="intruder",
-    )
+    replace_api_key(store, "sk-intruder")
     model.refresh()
     assert model.state["apiKeys"]["dev"] == REPLACED_OUT_OF_BAND
     assert model.state["apiKeys"]["prd"] == API_KEY + "-prd"
