@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from ..domain import AgentRecord, AgentSpec, LlmModelRecord, ModelSettings, ProductRecord, Record
 from ..domain.agent import STORED
-from ..domain.rules import RuleViolation, problems
+from ..domain.rules import RuleViolation, check_envs, env_problems, problems
 from ..errors import FieldProblem, NotFound
 from ..overrides import ResolvedEnv, resolve_all
 from ..store.base import Kind, Store, Stored
@@ -41,7 +41,7 @@ class AgentArgs(AgentSpec):
     @model_validator(mode="after")
     def _references(self) -> AgentArgs:
         if self.product_envs is not None:
-            _check_envs(self, self.product_envs)
+            check_envs([e.slug for e in self.envs], self.product_envs, self.product)
         if self.model_settings is not None and self.model_settings.product != self.product:
             raise RuleViolation(
                 "model",
@@ -49,16 +49,6 @@ class AgentArgs(AgentSpec):
                 f"'{self.product}': an agent can use only a model of its own product",
             )
         return self
-
-
-def _check_envs(agent: AgentSpec, declared: list[str]) -> None:
-    for i, env in enumerate(agent.envs):
-        if env.slug not in declared:
-            raise RuleViolation(
-                f"envs[{i}].slug",
-                f"'{env.slug}' is not an environment of product '{agent.product}' "
-                f"(it has: {', '.join(declared)})",
-            )
 
 
 class AgentOutputs(Record):
@@ -180,9 +170,4 @@ def _registry_env_problems(store: Store, args: AgentArgs) -> list[FieldProblem]:
             )
         ]
     assert isinstance(product, ProductRecord)
-    try:
-        _check_envs(args, product.env_slugs())
-    except RuleViolation as rule:
-        ctx = rule.context or {}
-        return [FieldProblem(str(ctx["path"]), str(ctx["message"]))]
-    return []
+    return env_problems([e.slug for e in args.envs], product.env_slugs(), args.product)[:1]

@@ -25,7 +25,7 @@ from ..domain import (
 from ..domain.llm_model import LlmModelBase
 from ..domain.model_config import OVERRIDABLE_FIELDS
 from ..domain.product import PublicKeyText
-from ..domain.rules import RuleViolation
+from ..domain.rules import RuleViolation, check_envs, env_problems
 from ..errors import FieldProblem, NotFound
 from ..sealing import PublicKey, fingerprint, seal
 from ..store.base import Kind, Store, Stored
@@ -71,17 +71,6 @@ class LlmModelArgs(LlmModelBase[ModelEnv]):
     def _has_key(self, env: ModelEnv) -> bool:
         key = self.api_keys.get(env.slug)
         return key is not None and bool(key.get_secret_value())
-
-
-def check_envs(slugs: list[str], declared: list[str], product: str) -> None:
-    """Every env slug is one of the product's envs."""
-    for i, slug in enumerate(slugs):
-        if slug not in declared:
-            raise RuleViolation(
-                f"envs[{i}].slug",
-                f"'{slug}' is not an environment of product '{product}' "
-                f"(it has: {', '.join(declared)})",
-            )
 
 
 class LlmModelOutputs(Record):
@@ -302,12 +291,7 @@ def _product(ctx: DeployContext, news: Props, tag: str) -> ProductRecord | None:
 
 
 def _env_problems(args: LlmModelArgs, product: ProductRecord) -> list[FieldProblem]:
-    try:
-        check_envs([e.slug for e in args.envs], product.env_slugs(), product.tag)
-    except RuleViolation as rule:
-        ctx = rule.context or {}
-        return [FieldProblem(str(ctx["path"]), str(ctx["message"]))]
-    return []
+    return env_problems([e.slug for e in args.envs], product.env_slugs(), product.tag)[:1]
 
 
 def _sealed_to(args: LlmModelArgs, anchor: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -38,6 +38,26 @@ def require_unique(values: Iterable[str], path: str, what: str) -> None:
     dupes = sorted(v for v, n in Counter(values).items() if n > 1)
     if dupes:
         raise RuleViolation(path, f"each {what} may appear once; repeated: {', '.join(dupes)}")
+
+
+def env_problems(slugs: Sequence[str], declared: Sequence[str], product: str) -> list[FieldProblem]:
+    """One problem (``envs[i].slug``) per slug of a model or agent that is not an env of its
+    product: the rule the resources check at preview and the store at every write."""
+    return [
+        FieldProblem(
+            f"envs[{i}].slug",
+            f"'{slug}' is not an environment of product '{product}' "
+            f"(it has: {', '.join(declared)})",
+        )
+        for i, slug in enumerate(slugs)
+        if slug not in declared
+    ]
+
+
+def check_envs(slugs: Sequence[str], declared: Sequence[str], product: str) -> None:
+    """Inside a validator: :func:`env_problems`' first problem, raised."""
+    for problem in env_problems(slugs, declared, product)[:1]:
+        raise RuleViolation(problem.path, problem.message)
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

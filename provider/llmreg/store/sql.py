@@ -37,6 +37,7 @@ from .._compat import UTC
 from ..domain import AgentRecord, ProductRecord
 from ..domain.agent import STORED
 from ..domain.common import SLUG_PATTERN
+from ..domain.rules import env_problems
 from ..domain.text import safe_text, text_problem
 from ..errors import (
     AlreadyExists,
@@ -587,16 +588,7 @@ class SqlStore:
                 ],
             )
         product_envs = [e["slug"] for e in json.loads(row.body)["envs"]]
-        slugs = [e.slug for e in record.envs]
-        problems = [
-            FieldProblem(
-                f"envs[{i}].slug",
-                f"'{slug}' is not an environment of product '{record.product}' "
-                f"(it has: {', '.join(product_envs)})",
-            )
-            for i, slug in enumerate(slugs)
-            if slug not in product_envs
-        ]
+        problems = env_problems([e.slug for e in record.envs], product_envs, record.product)
         if isinstance(record, AgentRecord):
             model = conn.execute(
                 sa.select(records.c.tag)
