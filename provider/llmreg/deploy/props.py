@@ -62,14 +62,12 @@ def normalized(value: Any) -> Any:
     kind = type(value)  # exact types first: the engine's values are plain dicts and lists
     if kind is str or kind is bool or kind is int or value is None:
         return value
-    if kind is float:
+    if isinstance(value, float):
         return int(value) if value.is_integer() else value
     if kind is dict or isinstance(value, Mapping):
         return {k: normalized(v) for k, v in value.items() if v is not None}
     if kind is list or isinstance(value, tuple | list):
         return [normalized(v) for v in value]
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else value
     return value
 
 

@@ -56,8 +56,9 @@ def env_problems(slugs: Sequence[str], declared: Sequence[str], product: str) ->
 
 def check_envs(slugs: Sequence[str], declared: Sequence[str], product: str) -> None:
     """Inside a validator: :func:`env_problems`' first problem, raised."""
-    for problem in env_problems(slugs, declared, product)[:1]:
-        raise RuleViolation(problem.path, problem.message)
+    found = env_problems(slugs, declared, product)
+    if found:
+        raise RuleViolation(found[0].path, found[0].message)
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
