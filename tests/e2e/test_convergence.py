@@ -13,7 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -212,6 +212,35 @@ def _up_in_background(ws: PulumiWorkspace) -> subprocess.Popen[str]:
     )
 
 
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (from /proc): the engine's language host and providers run
+    in process groups of their own, so killing the CLI's group leaves them behind."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def _kill_with_plugins(process: subprocess.Popen[str]) -> None:
+    """SIGKILL a ``pulumi`` CLI as a crash would, then its orphaned plugins, so that the test
+    leaves no process behind."""
+    plugins = _descendants(process.pid)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    for pid in plugins:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _wait_for_records(store: Store, count: int, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
@@ -232,8 +261,7 @@ def test_a_killed_up_recovers_with_the_engines_own_steps(
         ws = _workspace(pulumi_workspace, server.url, tmp_path / "home", 8)
         up = _up_in_background(ws)
         _wait_for_records(store, 10, up)
-        os.killpg(up.pid, signal.SIGKILL)
-        up.wait(timeout=30)
+        _kill_with_plugins(up)
         assert len(_records(store)) < 17, "the up was killed before it finished"
 
         cancel = ws.run("cancel", "--yes", expect_ok=False)
