@@ -26,7 +26,10 @@ from .props import UNKNOWN, Props, is_unknown, pick, under_any
 
 
 class AgentArgs(AgentSpec):
-    """The Agent resource's inputs."""
+    """An AI agent of a product: model, system prompt, tools and override layers.
+
+    Changing ``product``, ``tag`` or ``registry`` replaces it; everything else updates in place.
+    """
 
     model_settings: ModelSettings | None = Field(
         default=None,

@@ -19,22 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.alias_generators import to_snake
-from pydantic.fields import FieldInfo
 
-from ..domain import AgentEnv, KeyRotation, ModelConfig, ModelEnv, ModelEnvSpec, ModelSettings, Tool
+from ..domain import AgentEnv, KeyRotation, ModelConfig, ModelEnvSpec, ModelSettings, Tool
 from . import CORES
+from .pysdk import SDK_TYPES, fields
 
-SDK_TYPES: dict[type[BaseModel], str] = {
-    ModelEnv: "ModelEnvArgs",
-    ModelEnvSpec: "ModelEnvArgs",
-    Tool: "ToolArgs",
-    AgentEnv: "AgentEnvArgs",
-    ModelConfig: "ModelConfigArgs",
-    KeyRotation: "KeyRotationArgs",
-    ModelSettings: "dict",
-}
-"""The Python SDK's input type for each nested shape."""
+TYPE_NAMES: dict[type[BaseModel], str] = {**SDK_TYPES, ModelSettings: "dict"}
 
 NESTED: dict[str, list[type[BaseModel]]] = {
     "Product": [KeyRotation],
@@ -56,18 +46,6 @@ class Row:
     description: str
 
 
-def hidden(info: FieldInfo) -> bool:
-    """A field the Python SDK sets itself (from other resources of the program)."""
-    extra = info.json_schema_extra
-    return isinstance(extra, dict) and bool(extra.get("hidden"))
-
-
-def python_name(name: str, info: FieldInfo) -> str:
-    """The Python SDK's name of a field: snake_case of its state name (``modelConfig`` ->
-    ``model_config``, even where pydantic needs another attribute name)."""
-    return to_snake(info.alias or name)
-
-
 def type_name(annotation: Any) -> str:
     """A short, readable name of a field's type, with the SDK's names for nested inputs."""
     origin = typing.get_origin(annotation)
@@ -81,7 +59,7 @@ def type_name(annotation: Any) -> str:
     if origin in (list, dict):
         return f"{origin.__name__}[{', '.join(type_name(a) for a in args)}]"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return SDK_TYPES.get(annotation, annotation.__name__)
+        return TYPE_NAMES.get(annotation, annotation.__name__)
     if annotation is Any:
         return "Any"
     name = getattr(annotation, "__name__", str(annotation))
@@ -90,20 +68,8 @@ def type_name(annotation: Any) -> str:
 
 def rows(shape: type[BaseModel]) -> Iterator[Row]:
     """One row per field the SDK exposes; inherited sampling settings after the shape's own."""
-    fields = sorted(
-        shape.model_fields.items(),
-        key=lambda item: shape is not ModelConfig and item[0] in ModelConfig.model_fields,
-    )
-    for name, info in fields:
-        if hidden(info):
-            continue
-        yield Row(
-            python=python_name(name, info),
-            state=info.alias or name,
-            type=type_name(info.annotation),
-            required=info.is_required(),
-            description=" ".join((info.description or "").split()),
-        )
+    for f in fields(shape):
+        yield Row(f.python, f.state, type_name(f.annotation), f.required, f.description)
 
 
 def table(shape: type[BaseModel], *, inputs: bool) -> str:

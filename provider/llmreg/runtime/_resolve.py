@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from pydantic.alias_generators import to_snake
 from typing_extensions import Unpack
 
 from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
@@ -138,25 +137,15 @@ def _build(
                 model_tag=model.tag,
             )
         )
-    return ResolvedConfig(
+    return ResolvedConfig.of(
+        resolved,
         product=product,
         env=env,
         agent=agent.tag if agent is not None else None,
         model_tag=model.tag,
-        provider=resolved.provider,
-        model=resolved.model,
-        base_url=resolved.base_url,
-        temperature=resolved.temperature,
-        max_tokens=resolved.max_tokens,
-        top_p=resolved.top_p,
-        stop_sequences=tuple(resolved.stop_sequences)
-        if resolved.stop_sequences is not None
-        else None,
-        timeout=resolved.timeout,
-        provenance={to_snake(k): v for k, v in resolved.provenance.items()},
         system_prompt=agent.system_prompt if agent is not None else None,
-        tools=tuple(agent.tools) if agent is not None else (),
-        _key=key,
+        tools=agent.tools if agent is not None else (),
+        key=key,
     )
 
 

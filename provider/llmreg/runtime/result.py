@@ -9,8 +9,10 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from ..domain import Provider, Tool
-from ..overrides import Layer
+from ..domain.model_config import OVERRIDABLE_FIELDS
+from ..overrides import Layer, ResolvedEnv, wire_provenance
 from . import params
+from ._settings_gen import ResolvedSettings
 from .clients import make_client
 
 
@@ -34,10 +36,13 @@ class ApiKey:
         raise TypeError("an API key is not picklable")
 
 
-@dataclass(frozen=True)
-class ResolvedConfig:
-    """Effective configuration. ``api_key`` is the plaintext str, but only when accessed
-    explicitly: it is excluded from ``repr``, ``str`` and :meth:`to_dict` (unless asked).
+@dataclass(frozen=True, kw_only=True)
+class ResolvedConfig(ResolvedSettings):
+    """Effective configuration: the resolved shape (:class:`~llmreg.overrides.ResolvedEnv`) of
+    an agent (or model) in one env, with the agent's prompt and tools and the opened key. Each
+    overridable setting is an attribute (generated from ``ModelConfig``: ``_settings_gen``).
+    ``api_key`` is the plaintext str, but only when accessed explicitly: it is excluded from
+    ``repr``, ``str`` and :meth:`to_dict` (unless asked).
 
     :meth:`client` / :meth:`async_client` give the provider's SDK client and
     :meth:`request_params` the provider-native arguments of a chat call (docs/runtime.md)."""
@@ -49,15 +54,44 @@ class ResolvedConfig:
     provider: Provider
     model: str
     base_url: str | None
-    temperature: float | None
-    max_tokens: int | None
-    top_p: float | None
-    stop_sequences: tuple[str, ...] | None
-    timeout: int | None
     provenance: dict[str, Layer]
+    """The snake_case name of each setting some layer sets -> that layer."""
     system_prompt: str | None = None
     tools: tuple[Tool, ...] = ()
     _key: ApiKey | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def of(
+        cls,
+        resolved: ResolvedEnv,
+        *,
+        product: str,
+        env: str,
+        agent: str | None,
+        model_tag: str,
+        system_prompt: str | None = None,
+        tools: Sequence[Tool] = (),
+        key: ApiKey | None = None,
+    ) -> ResolvedConfig:
+        """The result of ``resolved``, the settings as they are (lists frozen to tuples)."""
+        settings: dict[str, Any] = {}
+        for name in OVERRIDABLE_FIELDS:
+            value = getattr(resolved, name)
+            settings[name] = tuple(value) if isinstance(value, list) else value
+        return cls(
+            product=product,
+            env=env,
+            agent=agent,
+            model_tag=model_tag,
+            provider=resolved.provider,
+            model=resolved.model,
+            base_url=resolved.base_url,
+            **settings,
+            provenance=dict(resolved.provenance),
+            system_prompt=system_prompt,
+            tools=tuple(tools),
+            _key=key,
+        )
 
     @property
     def api_key(self) -> str | None:
@@ -75,16 +109,14 @@ class ResolvedConfig:
             "provider": self.provider,
             "model": self.model,
             "baseUrl": self.base_url,
-            "temperature": self.temperature,
-            "maxTokens": self.max_tokens,
-            "topP": self.top_p,
-            "stopSequences": list(self.stop_sequences) if self.stop_sequences is not None else None,
-            "timeout": self.timeout,
-            "provenance": {to_camel(k): str(v) for k, v in self.provenance.items()},
-            "systemPrompt": self.system_prompt,
-            "tools": [t.to_wire() for t in self.tools],
-            "hasKey": self._key is not None,
         }
+        for name in OVERRIDABLE_FIELDS:
+            value = getattr(self, name)
+            out[to_camel(name)] = list(value) if isinstance(value, tuple) else value
+        out["provenance"] = {k: str(v) for k, v in wire_provenance(self.provenance).items()}
+        out["systemPrompt"] = self.system_prompt
+        out["tools"] = [t.to_wire() for t in self.tools]
+        out["hasKey"] = self._key is not None
         if include_key:
             out["apiKey"] = self.api_key
         return out
