@@ -15,9 +15,7 @@ from llmreg.deploy import generate
 
 
 def test_every_generated_file_is_fresh() -> None:
-    assert [str(p.relative_to(generate.ROOT)) for p in generate.stale()] == [], (
-        "run: make generate"
-    )
+    assert [str(p.relative_to(generate.ROOT)) for p in generate.stale()] == [], "run: make generate"
 
 
 def test_a_hand_edit_of_a_generated_file_is_stale(

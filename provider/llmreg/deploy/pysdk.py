@@ -309,9 +309,9 @@ def render_resource(name: str, core: ResourceCore, text: ResourceText) -> str:  
         "import pulumi",
         "",
         "from ..._literals import Provider",
-        "from .. import _wiring",
         f"from .._dynamic import {name}Provider",
         "from .._outputs import StateOutput, read_existing",
+        f"from .._wiring import declare_{_snake(name)}",
     ]
     if used:
         out.append(f"from .args import {', '.join(sorted(used | {u + 'Dict' for u in used}))}")
@@ -349,7 +349,7 @@ def render_resource(name: str, core: ResourceCore, text: ResourceText) -> str:  
     out += [f'            "{f.state}": {f.python},' for f in [*required, *optional]]
     out += [
         "        }",
-        f"        _wiring.declare_{_snake(name)}(self, resource_name, props, opts)",
+        f"        declare_{_snake(name)}(self, resource_name, props, opts)",
     ]
     out += [
         "",

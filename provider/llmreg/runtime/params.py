@@ -17,13 +17,25 @@ import copy
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from ..domain import Provider, Tool
 from ._settings_gen import SettingPaths
 
-if TYPE_CHECKING:
-    from .result import ResolvedConfig
+
+class CallConfig(Protocol):
+    """What the parameters are made of: a :class:`~llmreg.runtime.ResolvedConfig` (its
+    settings are read by name)."""
+
+    @property
+    def provider(self) -> Provider: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def system_prompt(self) -> str | None: ...
+    @property
+    def tools(self) -> Sequence[Tool]: ...
+
 
 ANTHROPIC_DEFAULT_MAX_TOKENS = 4096
 """Anthropic's Messages API requires ``max_tokens``; when no layer sets ``maxTokens`` this is
@@ -180,7 +192,7 @@ def _put(out: Params, path: str, value: object) -> None:
     node[leaf] = value
 
 
-def system_messages(cfg: ResolvedConfig) -> list[dict[str, Any]]:
+def system_messages(cfg: CallConfig) -> list[dict[str, Any]]:
     """The messages that carry the system prompt for providers that take it as a message
     (openai, custom, cohere); ``[]`` for the others (their parameters carry it) or when the
     agent has none."""
@@ -189,7 +201,7 @@ def system_messages(cfg: ResolvedConfig) -> list[dict[str, Any]]:
     return [{"role": "system", "content": cfg.system_prompt}]
 
 
-def _value(cfg: ResolvedConfig, name: str, table: ProviderTable) -> object:
+def _value(cfg: CallConfig, name: str, table: ProviderTable) -> object:
     """The value of setting ``name`` as the provider takes it (None: leave it out)."""
     value = getattr(cfg, name)
     if name == "max_tokens" and value is None:
@@ -199,9 +211,7 @@ def _value(cfg: ResolvedConfig, name: str, table: ProviderTable) -> object:
     return list(value) if isinstance(value, tuple) else value
 
 
-def request_params(
-    cfg: ResolvedConfig, messages: Sequence[Mapping[str, Any]] | None = None
-) -> Params:
+def request_params(cfg: CallConfig, messages: Sequence[Mapping[str, Any]] | None = None) -> Params:
     """Keyword arguments for the provider's chat call (``TABLES[provider].call``).
 
     Only settings some layer sets are included (anthropic's ``max_tokens`` always is).

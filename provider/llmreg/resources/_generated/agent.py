@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 
 from ..._literals import Provider
-from .. import _wiring
 from .._dynamic import AgentProvider
 from .._outputs import StateOutput, read_existing
+from .._wiring import declare_agent
 from .args import (
     AgentEnvArgs,
     AgentEnvArgsDict,
@@ -117,7 +117,7 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
             "adopt": adopt,
             "registry": registry,
         }
-        _wiring.declare_agent(self, resource_name, props, opts)
+        declare_agent(self, resource_name, props, opts)
 
     @staticmethod
     def get(

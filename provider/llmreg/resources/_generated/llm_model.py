@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 
 from ..._literals import Provider
-from .. import _wiring
 from .._dynamic import LlmModelProvider
 from .._outputs import StateOutput, read_existing
+from .._wiring import declare_llm_model
 from .args import ModelEnvArgs, ModelEnvArgsDict
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
             "stopSequences": stop_sequences,
             "timeout": timeout,
         }
-        _wiring.declare_llm_model(self, resource_name, props, opts)
+        declare_llm_model(self, resource_name, props, opts)
 
     @staticmethod
     def get(

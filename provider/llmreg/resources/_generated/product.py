@@ -13,9 +13,9 @@ from typing import Any
 import pulumi
 
 from ..._literals import Provider
-from .. import _wiring
 from .._dynamic import ProductProvider
 from .._outputs import StateOutput, read_existing
+from .._wiring import declare_product
 from .args import KeyRotationArgs, KeyRotationArgsDict
 
 __all__ = ["Any", "Mapping", "Provider", "Sequence"]
@@ -108,7 +108,7 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
             "adopt": adopt,
             "registry": registry,
         }
-        _wiring.declare_product(self, resource_name, props, opts)
+        declare_product(self, resource_name, props, opts)
 
     @staticmethod
     def get(
