@@ -23,7 +23,7 @@ CONFIG_KEYS = ("url", "token", "retrySeconds", "registries")
 
 
 @dataclass(frozen=True)
-class Registry:
+class RegistryAddress:
     """How to reach one registry."""
 
     url: str | None
@@ -59,7 +59,7 @@ class DeployContext:
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         config = dict(config or {})
-        self._default = Registry(
+        self._default = RegistryAddress(
             url=_text(config.get("url")) or URL.get(),
             token=_text(config.get("token")) or TOKEN.get(),
             retry_seconds=_seconds(config.get("retrySeconds"), "llmreg:retrySeconds"),
@@ -72,18 +72,18 @@ class DeployContext:
                 raise LlmregError(
                     "llmreg:registries must be an object: name -> {url, token, retrySeconds}"
                 ) from None
-        self._named: dict[str, Registry] = {}
+        self._named: dict[str, RegistryAddress] = {}
         for name, entry in (raw or {}).items():
             where = f"llmreg:registries.{name}"
             if not isinstance(entry, Mapping) or not _text(entry.get("url")):
                 raise LlmregError(f"{where} needs a url (and a token for an http(s) registry)")
-            self._named[name] = Registry(
+            self._named[name] = RegistryAddress(
                 url=_text(entry.get("url")),
                 token=_text(entry.get("token")),
                 retry_seconds=_seconds(entry.get("retrySeconds"), f"{where}.retrySeconds"),
             )
 
-    def registry(self, name: str | None) -> Registry:
+    def registry(self, name: str | None) -> RegistryAddress:
         """The default registry, or the one named ``name`` in ``llmreg:registries``."""
         if not name:
             return self._default

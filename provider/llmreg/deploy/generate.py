@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..domain.model_config import OVERRIDABLE_WIRE_NAMES
 from . import CORES
 from .pysdk import ResourceText, render_args, render_init, render_resource
 from .reference import pages, render
@@ -81,10 +82,8 @@ def generated() -> dict[Path, str]:
 
 
 def _node_settings() -> str:
-    from ..domain.model_config import OVERRIDABLE_FIELDS, ModelConfig
-
-    names = [ModelConfig.model_fields[n].alias or n for n in OVERRIDABLE_FIELDS]
-    return "const SETTINGS = [" + ", ".join(f'"{n}"' for n in names) + "];\n// "
+    names = ", ".join(f'"{name}"' for name in OVERRIDABLE_WIRE_NAMES)
+    return f"const SETTINGS = [{names}];\n// "
 
 
 def stale() -> list[Path]:

@@ -111,6 +111,41 @@ def render(text: str, generated: dict[str, str]) -> str:
     return _BLOCK.sub(replace, text)
 
 
+def _path(path: str) -> str:
+    """``config.http_options.timeout`` as Python reads it: ``config["http_options"]["timeout"]``."""
+    head, *rest = path.split(".")
+    return f"`{head}" + "".join(f'["{part}"]' for part in rest) + "`"
+
+
+def request_params_table() -> str:
+    """docs/runtime.md: where each provider's call takes each setting (``runtime.params``)."""
+    from ..domain.model_config import OVERRIDABLE_FIELDS, ModelConfig
+    from ..runtime.params import TABLES
+
+    providers = list(TABLES)
+    lines = [
+        "| llmreg | " + " | ".join(f"`{p}`" for p in providers) + " |",
+        "|---" * (len(providers) + 1) + "|",
+        "| the call | " + " | ".join(f"`{TABLES[p].call}`" for p in providers) + " |",
+        "| `model` | " + " | ".join("`model`" for _ in providers) + " |",
+    ]
+    for name in OVERRIDABLE_FIELDS:
+        cells = []
+        for provider in providers:
+            table = TABLES[provider]
+            path = table.settings.get(name)
+            cell = "not sent" if path is None else _path(str(path))
+            if name == "max_tokens" and path and table.default_max_tokens is not None:
+                cell += f" (default **{table.default_max_tokens}**)"
+            if name == "timeout" and path:
+                cell += f" ({table.timeout_unit})"
+            cells.append(cell)
+        state = ModelConfig.model_fields[name].alias or name
+        unit = " (ms)" if name == "timeout" else ""
+        lines.append(f"| `{state}`{unit} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def pages(docs: Path) -> dict[Path, dict[str, str]]:
     """Each generated page under ``docs`` with its blocks: the resources' pages and
     settings.md."""
@@ -118,6 +153,7 @@ def pages(docs: Path) -> dict[Path, dict[str, str]]:
 
     out = {docs / "resources" / page: blocks(resource) for resource, page in PAGES.items()}
     out[docs / "settings.md"] = {"settings": markdown_table()}
+    out[docs / "runtime.md"] = {"request_params": request_params_table()}
     return out
 
 

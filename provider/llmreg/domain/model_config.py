@@ -51,3 +51,13 @@ class ModelConfig(Record):
 
 OVERRIDABLE_FIELDS: tuple[str, ...] = tuple(ModelConfig.model_fields)
 """Snake_case names of the settings each override layer may set, in declared order."""
+
+OVERRIDABLE_WIRE_NAMES: tuple[str, ...] = tuple(
+    ModelConfig.model_fields[name].alias or name for name in OVERRIDABLE_FIELDS
+)
+"""The same settings by their camelCase names (records, state, JSON)."""
+
+
+def listed(names: tuple[str, ...] = OVERRIDABLE_WIRE_NAMES) -> str:
+    """The settings for prose: ```temperature`, `maxTokens`, ...`` (descriptions, docs)."""
+    return ", ".join(f"`{name}`" for name in names)

@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 from typing_extensions import Unpack
 
 from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
-from ..domain.agent import STORED
+from ..domain.common import STORED
 from ..errors import FieldProblem, ValidationFailed
 from ..overrides import resolve_env
 from ..sealing import PrivateKey, open_sealed

@@ -8,7 +8,7 @@ setting is one row in the table of each provider that has such a parameter, and 
 without one leaves it out (the setting is then not sent). Nothing here imports an
 SDK, so building the parameters works without the provider's extra installed. The names and
 shapes were checked against the SDKs' own sources (openai 3.57, anthropic 2.14, google-genai
-3.6, cohere 7.3); docs/runtime.md has the same tables for readers.
+3.6, cohere 7.3); the table of docs/runtime.md is generated from these (``make generate``).
 """
 
 from __future__ import annotations

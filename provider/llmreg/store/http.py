@@ -29,7 +29,7 @@ from urllib.parse import quote
 import httpx
 import tenacity
 
-from ..domain.agent import STORED
+from ..domain.common import STORED
 from ..errors import (
     FieldProblem,
     NotFound,

@@ -35,8 +35,7 @@ from sqlalchemy.engine import Connection, Row
 
 from .._compat import UTC
 from ..domain import AgentRecord, ProductRecord
-from ..domain.agent import STORED
-from ..domain.common import SLUG_PATTERN
+from ..domain.common import SLUG_PATTERN, STORED
 from ..domain.rules import env_problems
 from ..domain.text import safe_text, text_problem
 from ..errors import (
