@@ -28,11 +28,9 @@ ROOT = Path(__file__).resolve().parents[3]
 """The repository (this file is provider/llmreg/deploy/generate.py)."""
 
 RESOURCES: dict[str, ResourceText] = {
-    "Product": ResourceText(CORES["Product"].args.__doc__ or "", "a product", "The product's tag."),
-    "LlmModel": ResourceText(
-        CORES["LlmModel"].args.__doc__ or "", "a model", "``<product>/<tag>``."
-    ),
-    "Agent": ResourceText(CORES["Agent"].args.__doc__ or "", "an agent", "``<product>/<tag>``."),
+    "Product": ResourceText(CORES["Product"].args.__doc__ or "", "a product"),
+    "LlmModel": ResourceText(CORES["LlmModel"].args.__doc__ or "", "a model"),
+    "Agent": ResourceText(CORES["Agent"].args.__doc__ or "", "an agent"),
 }
 
 

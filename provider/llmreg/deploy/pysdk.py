@@ -278,7 +278,6 @@ class ResourceText:
 
     doc: str
     declare: str
-    get_id: str
 
 
 def render_resource(name: str, core: ResourceCore, text: ResourceText) -> str:  # type: ignore[type-arg]
@@ -310,7 +309,7 @@ def render_resource(name: str, core: ResourceCore, text: ResourceText) -> str:  
         "",
         "from ..._literals import Provider",
         f"from .._dynamic import {name}Provider",
-        "from .._outputs import StateOutput, read_existing",
+        "from .._outputs import RegistryResource, StateOutput",
         f"from .._wiring import declare_{_snake(name)}",
     ]
     if used:
@@ -324,8 +323,10 @@ def render_resource(name: str, core: ResourceCore, text: ResourceText) -> str:  
         '__all__ = ["Any", "Mapping", "Provider", "Sequence"]',
         "",
         "",
-        f'class {name}(pulumi.dynamic.Resource, module="llmreg", name="{name}"):',
+        f'class {name}(RegistryResource, module="llmreg", name="{name}"):',
         '    """' + doc.replace("\n", "\n    ").replace("\n    \n", "\n\n") + '\n    """',
+        "",
+        f"    provider_type = {name}Provider",
         "",
     ]
     for f in outputs.values():
@@ -350,26 +351,6 @@ def render_resource(name: str, core: ResourceCore, text: ResourceText) -> str:  
     out += [
         "        }",
         f"        declare_{_snake(name)}(self, resource_name, props, opts)",
-    ]
-    out += [
-        "",
-        "    @staticmethod",
-        "    def get(",
-        "        resource_name: str,",
-        "        id: pulumi.Input[str],",
-        "        opts: pulumi.ResourceOptions | None = None,",
-        "        *,",
-        "        registry: str | None = None,",
-        f"    ) -> {name}:",
-        f'        """Read an existing {text.declare.split()[-1]} from the registry, unmanaged.',
-        "",
-        "        :param resource_name: The unique name of the resulting resource.",
-        f"        :param id: {text.get_id}",
-        "        :param opts: Options of the resource.",
-        "        :param registry: A registry named in stack config `llmreg:registries`.",
-        '        """',
-        f"        return read_existing({name}, {name}Provider(), resource_name, id, opts, "
-        "registry)",
     ]
     return "\n".join(out) + "\n"
 

@@ -13,7 +13,7 @@ import pulumi
 
 from ..._literals import Provider
 from .._dynamic import AgentProvider
-from .._outputs import StateOutput, read_existing
+from .._outputs import RegistryResource, StateOutput
 from .._wiring import declare_agent
 from .args import (
     AgentEnvArgs,
@@ -31,11 +31,13 @@ if TYPE_CHECKING:
 __all__ = ["Any", "Mapping", "Provider", "Sequence"]
 
 
-class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
+class Agent(RegistryResource, module="llmreg", name="Agent"):
     """An AI agent of a product: model, system prompt, tools and override layers.
 
     Changing ``product``, ``tag`` or ``registry`` replaces it; everything else updates in place.
     """
+
+    provider_type = AgentProvider
 
     product = StateOutput[str]("product")
     """The owning product: the Product resource (or its `tag`), or the tag of a product managed
@@ -118,20 +120,3 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
             "registry": registry,
         }
         declare_agent(self, resource_name, props, opts)
-
-    @staticmethod
-    def get(
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        registry: str | None = None,
-    ) -> Agent:
-        """Read an existing agent from the registry, unmanaged.
-
-        :param resource_name: The unique name of the resulting resource.
-        :param id: ``<product>/<tag>``.
-        :param opts: Options of the resource.
-        :param registry: A registry named in stack config `llmreg:registries`.
-        """
-        return read_existing(Agent, AgentProvider(), resource_name, id, opts, registry)

@@ -14,7 +14,7 @@ import pulumi
 
 from ..._literals import Provider
 from .._dynamic import LlmModelProvider
-from .._outputs import StateOutput, read_existing
+from .._outputs import RegistryResource, StateOutput
 from .._wiring import declare_llm_model
 from .args import ModelEnvArgs, ModelEnvArgsDict
 
@@ -24,13 +24,15 @@ if TYPE_CHECKING:
 __all__ = ["Any", "Mapping", "Provider", "Sequence"]
 
 
-class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
+class LlmModel(RegistryResource, module="llmreg", name="LlmModel"):
     """An LLM model entity of a product, with one configuration (and sealed API key) per
     environment.
 
     Changing ``product``, ``tag`` or ``registry`` replaces it; everything else updates in place.
     API keys are secrets: they travel in ``apiKeys`` and reach the registry only sealed.
     """
+
+    provider_type = LlmModelProvider
 
     product = StateOutput[str]("product")
     """The owning product: the Product resource (or its `tag`), or the tag of a product managed
@@ -147,20 +149,3 @@ class LlmModel(pulumi.dynamic.Resource, module="llmreg", name="LlmModel"):
             "timeout": timeout,
         }
         declare_llm_model(self, resource_name, props, opts)
-
-    @staticmethod
-    def get(
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        registry: str | None = None,
-    ) -> LlmModel:
-        """Read an existing model from the registry, unmanaged.
-
-        :param resource_name: The unique name of the resulting resource.
-        :param id: ``<product>/<tag>``.
-        :param opts: Options of the resource.
-        :param registry: A registry named in stack config `llmreg:registries`.
-        """
-        return read_existing(LlmModel, LlmModelProvider(), resource_name, id, opts, registry)

@@ -14,18 +14,20 @@ import pulumi
 
 from ..._literals import Provider
 from .._dynamic import ProductProvider
-from .._outputs import StateOutput, read_existing
+from .._outputs import RegistryResource, StateOutput
 from .._wiring import declare_product
 from .args import KeyRotationArgs, KeyRotationArgsDict
 
 __all__ = ["Any", "Mapping", "Provider", "Sequence"]
 
 
-class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
+class Product(RegistryResource, module="llmreg", name="Product"):
     """A product: the owner of models and agents, with one encryption key pair per environment.
 
     Changing ``tag`` (or ``registry``) replaces the product; everything else updates in place.
     """
+
+    provider_type = ProductProvider
 
     tag = StateOutput[str]("tag")
     """The product's tag: a lowercase slug, unique in the registry. Changing it replaces the
@@ -109,20 +111,3 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
             "registry": registry,
         }
         declare_product(self, resource_name, props, opts)
-
-    @staticmethod
-    def get(
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        registry: str | None = None,
-    ) -> Product:
-        """Read an existing product from the registry, unmanaged.
-
-        :param resource_name: The unique name of the resulting resource.
-        :param id: The product's tag.
-        :param opts: Options of the resource.
-        :param registry: A registry named in stack config `llmreg:registries`.
-        """
-        return read_existing(Product, ProductProvider(), resource_name, id, opts, registry)
