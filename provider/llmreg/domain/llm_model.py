@@ -14,7 +14,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import Field, SecretStr, model_validator
 
 from ..errors import NotFound
-from .common import Name, NonEmpty, Owner, OwningProduct, Provider, Record, Slug
+from .common import PROVIDERS, Name, NonEmpty, Owner, OwningProduct, Provider, Record, Slug
 from .model_config import DEFAULT_TEMPERATURE, ModelConfig, Temperature
 from .rules import RuleViolation, explain_pattern, require_unique
 
@@ -81,7 +81,7 @@ class LlmModelBase(ModelConfig, Generic[EnvT]):
     name: Name
     description: str | None = Field(default=None, description="What the model is for.")
     provider: Provider = Field(
-        description="`anthropic`, `openai`, `google`, `cohere` or `custom` (an "
+        description=f"One of {', '.join(f'`{p}`' for p in PROVIDERS)} (`custom`: an "
         "OpenAI-compatible endpoint)."
     )
     model: NonEmpty = Field(description="The provider's model id, e.g. `claude-sonnet-4-20250514`.")

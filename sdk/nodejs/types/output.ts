@@ -112,7 +112,7 @@ export interface ModelSettings {
 }
 
 /**
- * The effective configuration of an agent (or a bare model) in one environment: provider, model id, the env's base URL, every setting some layer sets, and ``provenance``: the camelCase name of each set field -> the layer it came from. Never a key.
+ * The effective configuration of an agent (or a bare model) in one environment: provider, model id, the env's base URL, every setting some layer sets, and ``provenance``: each set field -> the layer it came from. Never a key. Provenance is keyed like every other name: snake_case in Python, camelCase on the wire (``maxTokens``, as ``Agent.resolved`` and the registry's resolved endpoint show it).
  */
 export interface ResolvedEnv {
     baseUrl?: string;

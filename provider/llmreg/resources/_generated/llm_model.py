@@ -44,7 +44,8 @@ class LlmModel(RegistryResource, module="llmreg", name="LlmModel"):
     description = StateOutput[str | None]("description")
     """What the model is for."""
     provider = StateOutput[str]("provider")
-    """`anthropic`, `openai`, `google`, `cohere` or `custom` (an OpenAI-compatible endpoint)."""
+    """One of `anthropic`, `openai`, `google`, `cohere`, `custom` (`custom`: an OpenAI-compatible
+    endpoint)."""
     model = StateOutput[str]("model")
     """The provider's model id, e.g. `claude-sonnet-4-20250514`."""
     envs = StateOutput[list[dict[str, Any]]]("envs")
@@ -109,8 +110,8 @@ class LlmModel(RegistryResource, module="llmreg", name="LlmModel"):
             product managed elsewhere.
         :param tag: The model's tag: a slug, unique within the product.
         :param name: Human-readable name.
-        :param provider: `anthropic`, `openai`, `google`, `cohere` or `custom` (an OpenAI-compatible
-            endpoint).
+        :param provider: One of `anthropic`, `openai`, `google`, `cohere`, `custom` (`custom`: an
+            OpenAI-compatible endpoint).
         :param model: The provider's model id, e.g. `claude-sonnet-4-20250514`.
         :param envs: One configuration per environment (at least one; slugs unique and declared by
             the product).
