@@ -56,7 +56,7 @@ def descriptions(shape: type[BaseModel], *, sdk_only: bool = True) -> dict[str, 
 
 def param_docs(function: object) -> dict[str, str]:
     doc = inspect.getdoc(function) or ""
-    found = re.findall(r":param (\w+): (.*?)(?=\n:param |\Z)", doc, flags=re.S)
+    found = re.findall(r":param (\w+):(.*?)(?=\n:param |\Z)", doc, flags=re.S)
     return {name: norm(text) for name, text in found}
 
 
@@ -82,7 +82,7 @@ def test_the_outputs_are_the_fields_of_the_shapes(resource: str) -> None:
     outputs = {n: v for n, v in vars(cls).items() if isinstance(v, StateOutput)}
     assert {o.state_name for o in outputs.values()} == set(wanted)
     for name, output in outputs.items():
-        assert docs.get(name) == wanted[output.state_name], f"{resource}.{name}"
+        assert docs.get(name, "") == wanted[output.state_name], f"{resource}.{name}"
 
 
 @pytest.mark.parametrize("resource", ["Product", "LlmModel", "Agent"])
@@ -113,7 +113,7 @@ def test_the_input_types_are_the_fields_of_their_shape(shape: type[BaseModel], n
         assert names == set(wanted), cls.__name__
         docs = attribute_docs(cls)
         for field, text in wanted.items():
-            assert docs.get(field) == text, f"{cls.__name__}.{field}"
+            assert docs.get(field, "") == text, f"{cls.__name__}.{field}"
     args_cls = getattr(sdk, name)
     nested = vars(args_cls).get("_nested", {})
     full = args_cls(

@@ -176,9 +176,11 @@ def output_type(annotation: Any) -> str:
 
 
 def _docstring(text: str, indent: int) -> list[str]:
-    """A docstring of ``text``, wrapped to the line length."""
+    """A docstring of ``text``, wrapped to the line length (none for no text)."""
     pad = " " * indent
-    lines = textwrap.wrap(text, WIDTH - indent - 6, break_on_hyphens=False) or [""]
+    lines = textwrap.wrap(text, WIDTH - indent - 6, break_on_hyphens=False)
+    if not lines:
+        return []
     if len(lines) == 1:
         return [f'{pad}"""{lines[0]}"""']
     return [f'{pad}"""{lines[0]}', *(pad + line for line in lines[1:-1]), f'{pad}{lines[-1]}"""']

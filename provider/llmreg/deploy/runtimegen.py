@@ -41,7 +41,7 @@ def render_settings() -> str:
         "",
     ]
     for f in _setting_fields():
-        out.append(f"    {f.python}: {_resolved_type(f)}")
+        out.append(f"    {f.python}: {_resolved_type(f)} = None")
         out += _docstring(f.description, 4)
     out += [
         "",

@@ -15,15 +15,15 @@ from typing_extensions import TypedDict
 class ResolvedSettings:
     """The effective value of each overridable setting (None: no layer sets it)."""
 
-    temperature: float | None
+    temperature: float | None = None
     """Sampling temperature, 0-2."""
-    max_tokens: int | None
+    max_tokens: int | None = None
     """Maximum number of tokens to generate, > 0."""
-    top_p: float | None
+    top_p: float | None = None
     """Nucleus sampling, 0-1."""
-    stop_sequences: tuple[str, ...] | None
+    stop_sequences: tuple[str, ...] | None = None
     """Stop sequences; a layer that sets them replaces the inherited list whole."""
-    timeout: int | None
+    timeout: int | None = None
     """Request timeout in milliseconds, > 0."""
 
 
