@@ -48,6 +48,14 @@ class AgentArgs(AgentSpec):
                 f"the model belongs to product '{self.model_settings.product}', not "
                 f"'{self.product}': an agent can use only a model of its own product",
             )
+        settings_of = self.model_settings.tag if self.model_settings is not None else None
+        if settings_of is not None and settings_of != self.model:
+            raise RuleViolation(
+                "model",
+                f"is '{self.model}', but modelSettings are those of model '{settings_of}': "
+                "pass the tag and the settings of the same LlmModel (`model: m.tag`, "
+                "`modelSettings: m.settings`), or no modelSettings for a model managed elsewhere",
+            )
         return self
 
 

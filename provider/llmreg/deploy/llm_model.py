@@ -138,13 +138,16 @@ class LlmModelCore(ResourceCore[LlmModelRecord]):
         self, ctx: DeployContext, olds: Props, news: Props, unknown: list[str], seed: bytes | None
     ) -> tuple[Props, list[FieldProblem]]:
         inputs = {k: v for k, v in news.items() if k not in COMPUTED}
+        anchor: Any = news.get("sealingKeys")
+        given = pick(news, _ARG_NAMES)
+        if is_unknown(anchor):  # the product's keys are made in this step: checked once known
+            del given["sealingKeys"]
         try:
-            args = LlmModelArgs.model_validate(pick(news, _ARG_NAMES))
+            args = LlmModelArgs.model_validate(given)
         except ValidationError as err:
-            return {**inputs, **dict.fromkeys(COMPUTED, UNKNOWN)}, problems(err)
+            return inputs, problems(err)
         inputs.update(args_wire(args))
         found: list[FieldProblem] = []
-        anchor: Any = news.get("sealingKeys")
         keyed = [e.slug for e in args.envs if args._has_key(e)]
         if (args.product_envs is None or anchor is None) and not is_unknown(news.get("product")):
             # The product is managed elsewhere: its envs and keys come from the registry, and
@@ -268,7 +271,7 @@ class LlmModelCore(ResourceCore[LlmModelRecord]):
         out["sealedTo"] = {
             e.slug: [k.key_id for k in e.sealed_keys()] for e in record.envs if e.sealed_keys()
         }
-        out["settings"] = record.model_settings().to_wire()
+        out["settings"] = _settings_as_in(state, record)
         out["keyFingerprints"] = {
             e.slug: e.key_fingerprint for e in record.envs if e.key_fingerprint
         }
@@ -276,6 +279,16 @@ class LlmModelCore(ResourceCore[LlmModelRecord]):
         if "owner" not in state:
             out["owner"] = record.owner
         return out
+
+
+def _settings_as_in(state: Props, record: LlmModelRecord) -> Props:
+    """The record's settings, without ``tag`` when the state's settings have none (a model
+    deployed before settings named the tag refreshes without a diff; its next update adds it)."""
+    settings = record.model_settings().to_wire()
+    old = state.get("settings")
+    if isinstance(old, Mapping) and "tag" not in old:
+        settings.pop("tag", None)
+    return settings
 
 
 def _product(ctx: DeployContext, news: Props, tag: str) -> ProductRecord | None:

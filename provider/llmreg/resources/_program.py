@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 _by_output: dict[int, Product] = {}
 _products_by_tag: dict[str, list[Product]] = {}
 _models_by_tag: dict[str, list[LlmModel]] = {}
+_models_by_output: dict[int, LlmModel] = {}
 
 
 def add_product(product: Product, tag: Any) -> None:
@@ -28,6 +29,7 @@ def add_product(product: Product, tag: Any) -> None:
 
 
 def add_model(model: LlmModel, tag: Any) -> None:
+    _models_by_output[id(model.tag)] = model
     if isinstance(tag, str):
         _models_by_tag.setdefault(tag, []).append(model)
 
@@ -47,8 +49,10 @@ def product_of(value: Any) -> Product | None:
 
 
 def model_named(tag: Any, product: Any) -> LlmModel | None:
-    """The LlmModel of this program with tag ``tag`` (and the same product, when several
-    products of the program have a model of that tag)."""
+    """The LlmModel of this program with tag ``tag`` (its ``tag`` output, or the tag string; the
+    same product's, when several products of the program have a model of that tag)."""
+    if isinstance(tag, pulumi.Output):
+        return _models_by_output.get(id(tag))
     if not isinstance(tag, str):
         return None
     found = _models_by_tag.get(tag, [])
@@ -56,6 +60,20 @@ def model_named(tag: Any, product: Any) -> LlmModel | None:
         owner = product_of(product)
         found = [m for m in found if owner is not None and getattr(m, "_product", None) is owner]
     return found[0] if len(found) == 1 else None
+
+
+def model_settings_of(model: Any, product: Any) -> Any:
+    """The ``settings`` of the LlmModel of this program whose tag ``model`` resolves to, for a
+    tag given as an output that is not a model's own ``tag`` output (``sonnet.tag.apply(...)``,
+    a stack output, a config value): looked up once its value is known, so that any output that
+    resolves to a same-program model's tag works like the resource. None for anything else."""
+    if not isinstance(model, pulumi.Output):
+        return None
+    return model.apply(lambda tag: _settings_or_none(model_named(tag, product)))
+
+
+def _settings_or_none(model: LlmModel | None) -> Any:
+    return model.settings if model is not None else None
 
 
 def owner_urn(resource_name: str, type_name: str, opts: pulumi.ResourceOptions | None) -> Any:

@@ -9,7 +9,7 @@ import pulumi
 
 from ._dynamic import AgentProvider
 from ._outputs import StateOutput, read_existing, register
-from ._program import model_named, owner_urn, product_of
+from ._program import model_named, model_settings_of, owner_urn, product_of
 from .args import (
     AgentEnvArgs,
     AgentEnvArgsDict,
@@ -99,6 +99,7 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         """
         owner = product_of(product)
         resource = model if isinstance(model, LlmModel) else model_named(model, product)
+        settings = resource.settings if resource is not None else model_settings_of(model, product)
         props: dict[str, Any] = dict(
             product=owner.tag if owner is not None else product,
             tag=tag,
@@ -115,7 +116,7 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
                 {"slug": e.slug, "modelConfig": config_props(e.model_config, f"envs[{i}]")}
                 for i, e in enumerate(coerce_all(envs, AgentEnvArgs, "envs"))
             ],
-            modelSettings=resource.settings if resource is not None else None,
+            modelSettings=settings,
             productEnvs=owner.envs if owner is not None else None,
             adopt=adopt,
             registry=registry,

@@ -111,6 +111,8 @@ class Product(pulumi.dynamic.Resource, module="llmreg", name="Product"):
             # Made in check: secret placeholders make the engine keep them secret in inputs.
             privateKeys=pulumi.Output.secret({}),
             nextPrivateKeys=pulumi.Output.secret({}),
+            # check shows a key pair it makes during a preview as unknown: `up` makes its own.
+            dryRun=pulumi.runtime.is_dry_run(),
         )
         register(self, ProductProvider(), resource_name, props, opts)
         add_product(self, tag)
