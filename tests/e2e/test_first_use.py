@@ -5,6 +5,8 @@ still uses."""
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from llmreg.store import Kind
 from tests.harness.pulumi_engine import WorkspaceFactory
 
 from .llmreg_e2e import (
+    PROGRAMS,
     Registry,
     ops,
     preview_json,
@@ -20,6 +23,7 @@ from .llmreg_e2e import (
     snapshot,
     step,
     workspace,
+    yaml_workspace,
 )
 
 pytestmark = pytest.mark.e2e
@@ -112,3 +116,42 @@ def test_a_changed_api_key_shows_as_a_changed_secret(
 def fingerprints(registry: Registry) -> dict[str, str | None]:
     record = registry.store().get(Kind.MODEL, "shop", "claude").record
     return {e.slug: e.key_fingerprint for e in record.envs}  # type: ignore[union-attr]
+
+
+def test_dropping_an_env_a_model_still_uses_is_refused_in_one_line(
+    pulumi_workspace: WorkspaceFactory, registry: Registry
+) -> None:
+    ws = workspace(pulumi_workspace, "tag_outputs.py", registry, secrets=_keys())
+    ws.up()
+    before = snapshot(registry.store())
+    ws.config_set("envs", "dev")
+    # `pulumi up` previews first (with --skip-preview the product would change before the model
+    # is checked: the engine orders the product first)
+    for refused in (ws.preview(expect_ok=False), ws.run("up", "--yes", expect_ok=False)):
+        assert "unexpected unknown" not in refused.output
+        errors = [line for line in refused.output.splitlines() if "error:" in line]
+        assert errors, refused.output
+        for error in errors:  # the model, the env and the fix, in one line
+            assert "LlmModel resource 'sonnet'" in error, error
+            assert "'prd' is not an environment of product 'shop' (it has: dev)" in error
+            assert "remove 'prd' from these envs" in error
+    assert snapshot(registry.store()) == before
+
+
+def test_a_model_tag_that_disagrees_with_its_settings_fails_preview_naming_model(
+    pulumi_workspace: WorkspaceFactory, embedded: Registry, tmp_path: Path
+) -> None:
+    program = tmp_path / "typo"
+    shutil.copytree(PROGRAMS / "yaml-lifecycle", program)
+    main = program / "Main.yaml"
+    main.write_text(main.read_text().replace("model: ${sonnet.tag}", "model: sonnett"))
+    ws = yaml_workspace(pulumi_workspace, program, embedded, secrets=_keys())
+    refused = ws.preview(expect_ok=False)
+    errors = [line for line in refused.output.splitlines() if "error:" in line]
+    assert errors and all("\n" not in e for e in errors)
+    assert any(
+        "model" in e and "is 'sonnett', but modelSettings are those of model 'sonnet'" in e
+        for e in errors
+    ), refused.output
+    assert "Unexpected" not in refused.output
+    assert snapshot(embedded.store())["history"] == 0

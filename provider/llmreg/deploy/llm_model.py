@@ -309,8 +309,9 @@ def _env_problems(args: LlmModelArgs, product: ProductRecord) -> list[FieldProbl
 
 def _sealed_to(args: LlmModelArgs, anchor: Any) -> Any:
     """Env -> the key ids its API key is sealed to, or UNKNOWN while the anchor is unknown."""
-    if anchor is None:
+    keyed = [e for e in args.envs if args._has_key(e)]
+    if anchor is None or not keyed:
         return {}
     if is_unknown(anchor):
         return UNKNOWN
-    return {e.slug: key_ids(anchor.get(e.slug, [])) for e in args.envs if args._has_key(e)}
+    return {e.slug: key_ids(anchor.get(e.slug, [])) for e in keyed}

@@ -6,7 +6,9 @@ import pulumi
 import llmreg
 
 cfg = pulumi.Config()
-shop = llmreg.Product("shop", tag="shop", name="Shop", envs=["dev", "prd"])
+shop = llmreg.Product(
+    "shop", tag="shop", name="Shop", envs=(cfg.get("envs") or "dev,prd").split(",")
+)
 
 sonnet = llmreg.LlmModel(
     "sonnet",
