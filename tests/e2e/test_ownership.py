@@ -20,7 +20,7 @@ def _stack(factory: WorkspaceFactory, registry: Registry, program: str) -> Pulum
 
 
 def _owner(registry: Registry) -> str | None:
-    return registry.store().get(Kind.MODEL, "shop", "local").record.owner  # type: ignore[union-attr]
+    return registry.store().get(Kind.MODEL, "shop", "local").record.owner
 
 
 def test_an_import_takes_the_record_over_from_its_previous_owner(

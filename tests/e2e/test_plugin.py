@@ -156,8 +156,8 @@ def test_import_of_a_record_made_outside_the_stack(
     assert store.get(Kind.MODEL, "shop", "local").version == 1, "import wrote nothing"
     assert ops(preview_json(ws)) == {"local": "update"}  # the first up takes the record over
     ws.up()
-    taken = store.get(Kind.MODEL, "shop", "local").record
-    assert taken.owner is not None and taken.owner.endswith("llmreg:index:LlmModel::local")  # type: ignore[union-attr]
+    owner = store.get(Kind.MODEL, "shop", "local").record.owner
+    assert owner is not None and owner.endswith("llmreg:index:LlmModel::local")
     ws.preview("--expect-no-changes")
 
 
