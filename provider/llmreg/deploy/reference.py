@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_snake
 from pydantic.fields import FieldInfo
 
 from ..domain import AgentEnv, KeyRotation, ModelConfig, ModelEnv, ModelEnvSpec, ModelSettings, Tool
+from ..domain.agent import Termination
 from . import CORES
 
 SDK_TYPES: dict[type[BaseModel], str] = {
@@ -32,6 +33,7 @@ SDK_TYPES: dict[type[BaseModel], str] = {
     AgentEnv: "AgentEnvArgs",
     ModelConfig: "ModelConfigArgs",
     KeyRotation: "KeyRotationArgs",
+    Termination: "TerminationArgs",
     ModelSettings: "dict",
 }
 """The Python SDK's input type for each nested shape."""
@@ -39,7 +41,7 @@ SDK_TYPES: dict[type[BaseModel], str] = {
 NESTED: dict[str, list[type[BaseModel]]] = {
     "Product": [KeyRotation],
     "LlmModel": [ModelEnvSpec],
-    "Agent": [Tool, ModelConfig, AgentEnv],
+    "Agent": [Tool, ModelConfig, AgentEnv, Termination],
 }
 """The input types documented with each resource."""
 

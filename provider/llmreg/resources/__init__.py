@@ -10,6 +10,8 @@ from .args import (
     ModelConfigArgsDict,
     ModelEnvArgs,
     ModelEnvArgsDict,
+    TerminationArgs,
+    TerminationArgsDict,
     ToolArgs,
     ToolArgsDict,
 )
@@ -28,6 +30,8 @@ __all__ = [
     "ModelEnvArgs",
     "ModelEnvArgsDict",
     "Product",
+    "TerminationArgs",
+    "TerminationArgsDict",
     "ToolArgs",
     "ToolArgsDict",
 ]

@@ -15,8 +15,11 @@ from .args import (
     AgentEnvArgsDict,
     ModelConfigArgs,
     ModelConfigArgsDict,
+    TerminationArgs,
+    TerminationArgsDict,
     ToolArgs,
     ToolArgsDict,
+    coerce,
     coerce_all,
     config_props,
 )
@@ -50,6 +53,13 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
     """Agent-level overrides of the model's settings."""
     envs = StateOutput[list[dict[str, Any]]]("envs")
     """Environment-level overrides (slugs unique and declared by the product)."""
+    fallbacks = StateOutput[list[str] | None]("fallbacks")
+    """Models of the same product (LlmModel resources or tags, like `model`) to try in order
+    when the one before fails with a rate limit (429), a server error (5xx), a timeout or a
+    connection error; other errors do not fall back."""
+    termination = StateOutput[dict[str, Any] | None]("termination")
+    """When a run stops: `maxIterations` (model calls, default 10), `maxTokens` (input + output
+    tokens summed over the run) and `timeout` (ms, the whole run)."""
     resolved = StateOutput[dict[str, dict[str, Any]]]("resolved")
     """Env -> effective settings: `provider`, `model`, `baseUrl`, every setting some layer sets
     (`temperature`, `maxTokens`, `topP`, `stopSequences`, `timeout`) and `provenance` (field ->
@@ -73,6 +83,8 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         tools: Sequence[ToolArgs | ToolArgsDict] | None = None,
         model_config: ModelConfigArgs | ModelConfigArgsDict | None = None,
         envs: Sequence[AgentEnvArgs | AgentEnvArgsDict] | None = None,
+        fallbacks: Sequence[LlmModel | pulumi.Input[str]] | None = None,
+        termination: TerminationArgs | TerminationArgsDict | None = None,
         adopt: pulumi.Input[bool] = False,
         registry: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -91,6 +103,12 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         :param tools: Functions the agent may call (names unique).
         :param model_config: Agent-level overrides of the model's settings.
         :param envs: Environment-level overrides (slugs unique and declared by the product).
+        :param fallbacks: Models of the same product (LlmModel resources or tags, like
+            `model`) to try in order when the one before fails with a rate limit (429), a server
+            error (5xx), a timeout or a connection error; other errors do not fall back.
+        :param termination: When a run stops: `maxIterations` (model calls, default 10),
+            `maxTokens` (input + output tokens summed over the run) and `timeout` (ms, the whole
+            run).
         :param adopt: Take over a record that already exists in the registry (made by hand, or
             left by a lost stack).
         :param registry: A registry named in stack config `llmreg:registries` (default:
@@ -100,6 +118,14 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         owner = product_of(product)
         resource = model if isinstance(model, LlmModel) else model_named(model, product)
         settings = resource.settings if resource is not None else model_settings_of(model, product)
+        chain_tags: list[Any] = []
+        chain_settings: list[Any] = []
+        for fallback in fallbacks or []:
+            found = fallback if isinstance(fallback, LlmModel) else model_named(fallback, product)
+            chain_tags.append(found.tag if found is not None else fallback)
+            chain_settings.append(
+                found.settings if found is not None else model_settings_of(fallback, product)
+            )
         props: dict[str, Any] = dict(
             product=owner.tag if owner is not None else product,
             tag=tag,
@@ -117,6 +143,11 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
                 for i, e in enumerate(coerce_all(envs, AgentEnvArgs, "envs"))
             ],
             modelSettings=settings,
+            fallbacks=chain_tags if fallbacks is not None else None,
+            fallbackSettings=_present(chain_settings) if chain_settings else None,
+            termination=coerce(termination, TerminationArgs, "termination").to_props()
+            if termination is not None
+            else None,
             productEnvs=owner.envs if owner is not None else None,
             adopt=adopt,
             registry=registry,
@@ -140,3 +171,10 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
         :param registry: A registry named in stack config `llmreg:registries`.
         """
         return read_existing(Agent, AgentProvider(), resource_name, id, opts, registry)
+
+
+def _present(settings: list[Any]) -> Any:
+    """The settings of the fallback models of this program (a tag output resolves to a model of
+    this program, or to None for a model managed elsewhere)."""
+    known = [s for s in settings if s is not None]
+    return pulumi.Output.all(*known).apply(lambda values: [v for v in values if v is not None])

@@ -171,6 +171,40 @@ class AgentEnvArgsDict(TypedDict):
 
 
 @dataclasses.dataclass(frozen=True)
+class TerminationArgs:
+    """When a run of the agent stops (``status="stopped"``), whichever limit comes first."""
+
+    max_iterations: pulumi.Input[int] | None = None
+    """The most model calls in one run (default 10)."""
+    max_tokens: pulumi.Input[int] | None = None
+    """The most tokens (input + output) summed over every model call of one run. Not the model
+    settings' `maxTokens`, which bounds the output of each call."""
+    timeout: pulumi.Input[int] | None = None
+    """The whole run's time limit in milliseconds, > 0."""
+
+    def to_props(self) -> dict[str, Any]:
+        """The camelCase property map, leaving out unset fields."""
+        props = {
+            "maxIterations": self.max_iterations,
+            "maxTokens": self.max_tokens,
+            "timeout": self.timeout,
+        }
+        return {k: v for k, v in props.items() if v is not None}
+
+
+class TerminationArgsDict(TypedDict):
+    """When a run of the agent stops (``status="stopped"``), whichever limit comes first."""
+
+    max_iterations: NotRequired[pulumi.Input[int]]
+    """The most model calls in one run (default 10)."""
+    max_tokens: NotRequired[pulumi.Input[int]]
+    """The most tokens (input + output) summed over every model call of one run. Not the model
+    settings' `maxTokens`, which bounds the output of each call."""
+    timeout: NotRequired[pulumi.Input[int]]
+    """The whole run's time limit in milliseconds, > 0."""
+
+
+@dataclasses.dataclass(frozen=True)
 class KeyRotationArgs:
     """A rotation of one environment's generated key pair, in two `pulumi up` steps."""
 
