@@ -4,7 +4,7 @@ Public API:
 
 - Pulumi resources: :class:`Product`, :class:`LlmModel`, :class:`Agent` and their argument
   classes :class:`ModelEnvArgs`, :class:`ModelConfigArgs`, :class:`AgentEnvArgs`,
-  :class:`ToolArgs`.
+  :class:`ToolArgs`, :class:`TerminationArgs`.
 - The agent runtime: :func:`resolve`, :func:`resolve_model` and their result
   :class:`ResolvedConfig`.
 - The store: :func:`open_store`; errors in :mod:`llmreg.errors`.
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
         ModelEnvArgs,
         ModelEnvArgsDict,
         Product,
+        TerminationArgs,
+        TerminationArgsDict,
         ToolArgs,
         ToolArgsDict,
     )
@@ -46,6 +48,8 @@ _EXPORTS = {
     "ModelConfigArgs": ".resources",
     "ModelEnvArgs": ".resources",
     "Product": ".resources",
+    "TerminationArgs": ".resources",
+    "TerminationArgsDict": ".resources",
     "ToolArgs": ".resources",
     "ToolArgsDict": ".resources",
     "ModelEnvArgsDict": ".resources",
@@ -72,6 +76,8 @@ __all__ = [
     "ModelEnvArgsDict",
     "Product",
     "ResolvedConfig",
+    "TerminationArgs",
+    "TerminationArgsDict",
     "ToolArgs",
     "ToolArgsDict",
     "open_store",

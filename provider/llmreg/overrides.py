@@ -16,7 +16,7 @@ from pydantic import FieldSerializationInfo, field_serializer, field_validator
 from pydantic.alias_generators import to_camel, to_snake
 
 from ._compat import StrEnum
-from .domain.agent import AgentBase
+from .domain.agent import AgentBase, Termination
 from .domain.common import Provider
 from .domain.llm_model import ModelSettings
 from .domain.model_config import OVERRIDABLE_FIELDS, ModelConfig
@@ -74,10 +74,10 @@ def wire_provenance(provenance: Mapping[str, Layer]) -> dict[str, Layer]:
     return {to_camel(k): v for k, v in provenance.items()}
 
 
-class ResolvedEnv(ModelConfig):
-    """The effective configuration of an agent (or a bare model) in one environment: provider,
-    model id, the env's base URL, every setting some layer sets, and ``provenance``: each set
-    field -> the layer it came from. Never a key.
+class ResolvedModel(ModelConfig):
+    """A model's effective configuration in one environment: provider, model id, the env's
+    base URL, every setting some layer sets, and ``provenance``: each set field -> the layer it
+    came from. Never a key.
 
     Provenance is keyed like every other name: snake_case in Python, camelCase on the wire
     (``maxTokens``, as ``Agent.resolved`` and the registry's resolved endpoint show it)."""
@@ -97,22 +97,32 @@ class ResolvedEnv(ModelConfig):
         return dict(wire_provenance(value)) if info.by_alias else dict(value)
 
 
-def resolve_env(
-    model: ModelSettings,
-    agent: AgentBase | None,
-    env: str,
-    runtime: ModelConfig | None = None,
-) -> ResolvedEnv:
-    """``agent`` (or the bare ``model``) in ``env``: model < agent < env (< ``runtime``).
+class ResolvedFallback(ResolvedModel):
+    """One model of an agent's fallback chain, resolved with the agent's layers on its own
+    settings."""
 
-    The caller makes sure ``env`` is one of the model's active envs.
-    """
+    tag: str
+
+
+class ResolvedEnv(ResolvedModel):
+    """The effective configuration of an agent (or a bare model) in one environment; for an
+    agent with fallbacks, the chain after its model, and its termination limits when it
+    declares any."""
+
+    fallbacks: list[ResolvedFallback] | None = None
+    fallbacks_left_out: list[str] | None = None
+    termination: Termination | None = None
+
+
+def _resolve_model(
+    model: ModelSettings, agent: AgentBase | None, env: str, runtime: ModelConfig | None
+) -> dict[str, object]:
     layers = deploy_layers(model.layer(), agent, env)
     if runtime is not None:
         layers.append((Layer.RUNTIME, runtime))
     merged = resolve_layers(layers)
     model_env = next(e for e in model.envs if e.slug == env)
-    return ResolvedEnv(
+    return dict(
         provider=model.provider,
         model=model.model,
         base_url=model_env.base_url,
@@ -121,6 +131,40 @@ def resolve_env(
     )
 
 
-def resolve_all(model: ModelSettings, agent: AgentBase | None) -> dict[str, ResolvedEnv]:
+def resolve_env(
+    model: ModelSettings,
+    agent: AgentBase | None,
+    env: str,
+    runtime: ModelConfig | None = None,
+    fallbacks: Mapping[str, ModelSettings] | None = None,
+) -> ResolvedEnv:
+    """``agent`` (or the bare ``model``) in ``env``: model < agent < env (< ``runtime``).
+
+    ``fallbacks`` holds the settings of the agent's fallback models, by tag: each one with an
+    active config in ``env`` joins the chain, resolved with the same layers on its own settings;
+    the others are left out (and named). The caller makes sure ``env`` is one of the model's
+    active envs.
+    """
+    chain: list[ResolvedFallback] = []
+    left_out: list[str] = []
+    for tag in (agent.fallbacks or []) if agent is not None else []:
+        other = (fallbacks or {}).get(tag)
+        if other is not None and any(e.slug == env for e in other.active_envs()):
+            chain.append(ResolvedFallback(tag=tag, **_resolve_model(other, agent, env, runtime)))
+        else:
+            left_out.append(tag)
+    return ResolvedEnv(
+        **_resolve_model(model, agent, env, runtime),
+        fallbacks=chain or None,
+        fallbacks_left_out=left_out or None,
+        termination=agent.termination.limits() if agent and agent.termination else None,
+    )
+
+
+def resolve_all(
+    model: ModelSettings,
+    agent: AgentBase | None,
+    fallbacks: Mapping[str, ModelSettings] | None = None,
+) -> dict[str, ResolvedEnv]:
     """Env slug -> :class:`ResolvedEnv` for every env where ``model`` has an active config."""
-    return {e.slug: resolve_env(model, agent, e.slug) for e in model.active_envs()}
+    return {e.slug: resolve_env(model, agent, e.slug, None, fallbacks) for e in model.active_envs()}

@@ -49,6 +49,14 @@ export class Agent extends pulumi.CustomResource {
      */
     declare public readonly envs: pulumi.Output<outputs.AgentEnv[] | undefined>;
     /**
+     * The `settings` outputs of the fallback models that are in the same program (set from them), so that the agent's `resolved` follows them in the same preview.
+     */
+    declare public readonly fallbackSettings: pulumi.Output<outputs.ModelSettings[] | undefined>;
+    /**
+     * Models of the same product (LlmModel resources or tags, like `model`) to try in order when the one before fails with a rate limit (429), a server error (5xx), a timeout or a connection error; other errors do not fall back.
+     */
+    declare public readonly fallbacks: pulumi.Output<string[] | undefined>;
+    /**
      * The model: an LlmModel resource, or the tag of a model of the same product (declared in this program or managed elsewhere).
      */
     declare public readonly model: pulumi.Output<string>;
@@ -93,6 +101,10 @@ export class Agent extends pulumi.CustomResource {
      */
     declare public readonly tag: pulumi.Output<string>;
     /**
+     * When a run stops: `maxIterations` (model calls, default 10), `maxTokens` (input + output tokens summed over the run) and `timeout` (ms, the whole run).
+     */
+    declare public readonly termination: pulumi.Output<outputs.Termination | undefined>;
+    /**
      * Functions the agent may call (names unique).
      */
     declare public readonly tools: pulumi.Output<outputs.Tool[] | undefined>;
@@ -127,6 +139,8 @@ export class Agent extends pulumi.CustomResource {
             resourceInputs["adopt"] = args?.adopt;
             resourceInputs["description"] = args?.description;
             resourceInputs["envs"] = args?.envs;
+            resourceInputs["fallbackSettings"] = args?.fallbackSettings;
+            resourceInputs["fallbacks"] = args?.fallbacks;
             resourceInputs["model"] = args?.model;
             resourceInputs["modelConfig"] = args?.modelConfig;
             resourceInputs["modelSettings"] = args?.modelSettings;
@@ -136,6 +150,7 @@ export class Agent extends pulumi.CustomResource {
             resourceInputs["registry"] = args?.registry;
             resourceInputs["systemPrompt"] = args?.systemPrompt;
             resourceInputs["tag"] = args?.tag;
+            resourceInputs["termination"] = args?.termination;
             resourceInputs["tools"] = args?.tools;
             resourceInputs["owner"] = undefined /*out*/;
             resourceInputs["resolved"] = undefined /*out*/;
@@ -144,6 +159,8 @@ export class Agent extends pulumi.CustomResource {
             resourceInputs["adopt"] = undefined /*out*/;
             resourceInputs["description"] = undefined /*out*/;
             resourceInputs["envs"] = undefined /*out*/;
+            resourceInputs["fallbackSettings"] = undefined /*out*/;
+            resourceInputs["fallbacks"] = undefined /*out*/;
             resourceInputs["model"] = undefined /*out*/;
             resourceInputs["modelConfig"] = undefined /*out*/;
             resourceInputs["modelSettings"] = undefined /*out*/;
@@ -155,6 +172,7 @@ export class Agent extends pulumi.CustomResource {
             resourceInputs["resolved"] = undefined /*out*/;
             resourceInputs["systemPrompt"] = undefined /*out*/;
             resourceInputs["tag"] = undefined /*out*/;
+            resourceInputs["termination"] = undefined /*out*/;
             resourceInputs["tools"] = undefined /*out*/;
             resourceInputs["version"] = undefined /*out*/;
         }
@@ -179,6 +197,14 @@ export interface AgentArgs {
      * Environment-level overrides (slugs unique and declared by the product).
      */
     envs?: pulumi.Input<pulumi.Input<inputs.AgentEnvArgs>[] | undefined>;
+    /**
+     * The `settings` outputs of the fallback models that are in the same program (set from them), so that the agent's `resolved` follows them in the same preview.
+     */
+    fallbackSettings?: pulumi.Input<pulumi.Input<inputs.ModelSettingsArgs>[] | undefined>;
+    /**
+     * Models of the same product (LlmModel resources or tags, like `model`) to try in order when the one before fails with a rate limit (429), a server error (5xx), a timeout or a connection error; other errors do not fall back.
+     */
+    fallbacks?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * The model: an LlmModel resource, or the tag of a model of the same product (declared in this program or managed elsewhere).
      */
@@ -215,6 +241,10 @@ export interface AgentArgs {
      * The agent's tag: a slug, unique within the product.
      */
     tag: pulumi.Input<string>;
+    /**
+     * When a run stops: `maxIterations` (model calls, default 10), `maxTokens` (input + output tokens summed over the run) and `timeout` (ms, the whole run).
+     */
+    termination?: pulumi.Input<inputs.TerminationArgs | undefined>;
     /**
      * Functions the agent may call (names unique).
      */

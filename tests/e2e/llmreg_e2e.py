@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -127,6 +128,30 @@ def workspace(
         config={**registry.config, **(config or {})},
         secrets={**registry.secrets, **(secrets or {})},
     )
+
+
+PLUGIN = Path(sys.prefix) / "bin" / "pulumi-resource-llmreg"
+
+
+def yaml_workspace(
+    factory: WorkspaceFactory,
+    program: Path,
+    registry: Registry,
+    *,
+    project: str = PROJECT,
+    secrets: Mapping[str, str] | None = None,
+) -> PulumiWorkspace:
+    """A YAML program on llmreg's plugin, installed as docs/languages.md says."""
+    ws = factory(
+        program, runtime="yaml", project=project, stack=STACK, env=registry.env, init=False
+    )
+    ws.install_plugin("llmreg", "0.1.0", PLUGIN)
+    ws.run("stack", "init", STACK)
+    for key, value in registry.config.items():
+        ws.config_set(key, value)
+    for key, value in {**registry.secrets, **(secrets or {})}.items():
+        ws.config_set(key, value, secret=True)
+    return ws
 
 
 def deployed_lifecycle(factory: WorkspaceFactory, registry: Registry) -> PulumiWorkspace:

@@ -153,8 +153,12 @@ def test_import_of_a_record_made_outside_the_stack(
             "outputs:",
         )
     )
-    ws.preview("--expect-no-changes")
     assert store.get(Kind.MODEL, "shop", "local").version == 1, "import wrote nothing"
+    assert ops(preview_json(ws)) == {"local": "update"}  # the first up takes the record over
+    ws.up()
+    owner = store.get(Kind.MODEL, "shop", "local").record.owner
+    assert owner is not None and owner.endswith("llmreg:index:LlmModel::local")
+    ws.preview("--expect-no-changes")
 
 
 def test_the_committed_typescript_sdk_is_what_the_schema_generates(

@@ -38,6 +38,13 @@ class AgentArgs(AgentSpec):
         description="The model's `settings` output, when the LlmModel is in the same program "
         "(set from it), so that the agent's `resolved` follows the model in the same preview.",
     )
+    fallback_settings: list[ModelSettings] | None = Field(
+        default=None,
+        json_schema_extra={"hidden": True},
+        description="The `settings` outputs of the fallback models that are in the same "
+        "program (set from them), so that the agent's `resolved` follows them in the same "
+        "preview.",
+    )
     product_envs: ProductEnvs = None
     adopt: Adopt = False
     registry: RegistryName = None
@@ -52,7 +59,27 @@ class AgentArgs(AgentSpec):
                 f"the model belongs to product '{self.model_settings.product}', not "
                 f"'{self.product}': an agent can use only a model of its own product",
             )
+        settings_of = self.model_settings.tag if self.model_settings is not None else None
+        if settings_of is not None and settings_of != self.model:
+            raise RuleViolation(
+                "model",
+                f"is '{self.model}', but modelSettings are those of model '{settings_of}': "
+                "pass the tag and the settings of the same LlmModel (`model: m.tag`, "
+                "`modelSettings: m.settings`), or no modelSettings for a model managed elsewhere",
+            )
+        for i, given in enumerate(self.fallback_settings or []):
+            if given.product != self.product or given.tag not in (self.fallbacks or []):
+                raise RuleViolation(
+                    f"fallbackSettings[{i}]",
+                    f"are those of model '{given.product}/{given.tag}', which is not one of "
+                    f"this agent's fallbacks ({', '.join(self.fallbacks or []) or 'none'}): pass "
+                    "the settings of the fallback models only",
+                )
         return self
+
+    def given_fallbacks(self) -> dict[str, ModelSettings]:
+        """Fallback tag -> settings, for the fallback models of the same program."""
+        return {s.tag: s for s in self.fallback_settings or [] if s.tag is not None}
 
 
 class AgentOutputs(Record):
@@ -73,11 +100,24 @@ class AgentOutputs(Record):
 
 _ARG_NAMES = wire_names(AgentArgs)
 _RECORD_NAMES = wire_names(AgentRecord)
-_RESOLVED_FROM = ("modelSettings", "modelConfig", "envs", "product", "model")
+_RESOLVED_FROM = (
+    "modelSettings",
+    "modelConfig",
+    "envs",
+    "product",
+    "model",
+    "fallbacks",
+    "fallbackSettings",
+    "termination",
+)
 
 
-def _resolved(settings: ModelSettings, agent: AgentSpec | AgentRecord) -> Props:
-    return {env: r.to_wire() for env, r in resolve_all(settings, agent).items()}
+def _resolved(
+    settings: ModelSettings,
+    agent: AgentSpec | AgentRecord,
+    fallbacks: Mapping[str, ModelSettings] | None = None,
+) -> Props:
+    return {env: r.to_wire() for env, r in resolve_all(settings, agent, fallbacks).items()}
 
 
 class AgentCore(ResourceCore[AgentRecord]):
@@ -104,11 +144,11 @@ class AgentCore(ResourceCore[AgentRecord]):
                 pick(news, _ARG_NAMES), context={STORED: True} if same_tools else None
             )
         except ValidationError as err:
-            return {**inputs, "resolved": UNKNOWN}, problems(err)
+            return inputs, problems(err)
         inputs.update(args.to_wire())
         found: list[FieldProblem] = []
         settings = args.model_settings
-        lookups = not is_unknown(news.get("product")) and not is_unknown(news.get("model"))
+        lookups = not any(is_unknown(news.get(k)) for k in ("product", "model", "fallbacks"))
         if lookups and (settings is None or args.product_envs is None):
             store = ctx.store(args.registry)
             if args.product_envs is None:
@@ -124,8 +164,11 @@ class AgentCore(ResourceCore[AgentRecord]):
                             "tag",
                         )
                     )
+        fallbacks = args.given_fallbacks()
+        if lookups and not any(p.path == "product" for p in found):
+            found += _fallback_problems(ctx, args, fallbacks)
         if settings is not None and not (unknown and under_any(unknown, _RESOLVED_FROM)):
-            inputs["resolved"] = _resolved(settings, args)
+            inputs["resolved"] = _resolved(settings, args, fallbacks)
         else:
             inputs["resolved"] = UNKNOWN
         return inputs, found
@@ -147,7 +190,16 @@ class AgentCore(ResourceCore[AgentRecord]):
             if isinstance(raw, Mapping) and record.model == state.get("model")
             else _stored_settings(store, record.product, record.model)
         )
-        out["resolved"] = _resolved(settings, record) if settings is not None else {}
+        given = {
+            s.tag: s
+            for s in (ModelSettings.model_validate(r) for r in state.get("fallbackSettings") or [])
+        }
+        fallbacks = {
+            tag: found
+            for tag in record.fallbacks or []
+            if (found := given.get(tag) or _stored_settings(store, record.product, tag))
+        }
+        out["resolved"] = _resolved(settings, record, fallbacks) if settings is not None else {}
         out["version"] = stored.version
         return out
 
@@ -159,6 +211,29 @@ def _stored_settings(store: Store, product: str, tag: str) -> ModelSettings | No
         return None
     assert isinstance(record, LlmModelRecord)
     return record.model_settings()
+
+
+def _fallback_problems(
+    ctx: DeployContext, args: AgentArgs, given: dict[str, ModelSettings]
+) -> list[FieldProblem]:
+    """One problem per fallback model that is neither in this program nor in the registry; the
+    settings of those in the registry are added to ``given``."""
+    found: list[FieldProblem] = []
+    for i, tag in enumerate(args.fallbacks or []):
+        if tag in given:
+            continue
+        stored = _stored_settings(ctx.store(args.registry), args.product, tag)
+        if stored is None:
+            found.append(
+                FieldProblem(
+                    f"fallbacks[{i}]",
+                    f"model '{args.product}/{tag}' does not exist in the registry: declare it "
+                    "in this program (llmreg.LlmModel) or fix the tag",
+                )
+            )
+        else:
+            given[tag] = stored
+    return found
 
 
 def _registry_env_problems(store: Store, args: AgentArgs) -> list[FieldProblem]:

@@ -157,6 +157,11 @@ class ResourceCore(Generic[R]):
         state knows."""
         raise NotImplementedError
 
+    def previewed(self, planned: Props, olds: Mapping[str, Any]) -> Props:
+        """What a preview shows of the ``planned`` outputs (``olds``: the outputs before):
+        what the step makes afresh, which the ``pulumi up`` will make again, shows as unknown."""
+        return planned
+
     def converged(self, current: R, declared: R) -> bool:
         """Whether the registry's record already holds the declared state (so a version the
         state does not know is the work of a write whose answer was lost)."""
@@ -219,6 +224,7 @@ class ResourceCore(Generic[R]):
             current = self._get(store, product, tag)
             if current is None:  # deleted outside Pulumi: the declared state is written again
                 return self._put(store, self.declared(store, news, None, olds), 0, news)
+            self._may_write(current.record, news, olds)
             record = self.declared(store, news, current.record, olds)
             known = olds.get("version")
             if current.version != known and not self.converged(current.record, record):
@@ -250,11 +256,19 @@ class ResourceCore(Generic[R]):
         # the store with a Conflict that names the records in the way and the fix.
         state = normalized(state)
         product, tag = self.locate(id_, state)
-        self._guarded(
-            ctx,
-            state,
-            lambda store: store.delete(self.kind, product, tag, actor=actor_of(state.get("owner"))),
-        )
+        actor = actor_of(state.get("owner"))
+        version = state.get("version")
+
+        def delete_in(store: Store) -> None:
+            try:  # the version the state knows: a record taken over since is not ours to delete
+                store.delete(self.kind, product, tag, expected_version=version, actor=actor)
+            except StaleVersion:
+                current = self._get(store, product, tag)
+                if current is None or self._owned_elsewhere(current.record, state, None):
+                    return  # taken over by another resource: it stays, this stack lets go
+                store.delete(self.kind, product, tag, actor=actor)
+
+        self._guarded(ctx, state, delete_in)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -285,16 +299,31 @@ class ResourceCore(Generic[R]):
             ) from None
         return stored  # type: ignore[return-value]
 
+    @staticmethod
+    def _owned_elsewhere(current: AnyRecord, inputs: Props, olds: Props | None) -> bool:
+        """Whether the registry's record belongs to another resource than the one writing it:
+        not this resource, nor the owner this resource's state knows (itself before a rename,
+        or the owner a `pulumi import` took the record from)."""
+        owner = getattr(current, "owner", None)
+        return bool(owner) and owner not in (inputs.get("owner"), (olds or {}).get("owner"))
+
     def _may_take_over(self, current: AnyRecord, inputs: Props) -> None:
         owner = getattr(current, "owner", None)
-        if owner and owner == inputs.get("owner"):
-            return  # our own record: an earlier create's answer was lost
-        if inputs.get("adopt"):
-            return
+        if (owner and owner == inputs.get("owner")) or inputs.get("adopt"):
+            return  # our own record (an earlier create's answer was lost), or adopted
         made_by = f"owned by {owner}" if owner else "made outside Pulumi"
         raise LlmregError(
             f"{self.what(current)} already exists in the registry ({made_by}): set adopt=True "
             f"on the {self.type_name} to take it over"
+        )
+
+    def _may_write(self, current: AnyRecord, news: Props, olds: Props) -> None:
+        if not self._owned_elsewhere(current, news, olds) or news.get("adopt"):
+            return
+        raise LlmregError(
+            f"{self.what(current)} is owned by {getattr(current, 'owner', None)} in the "
+            f"registry, which took it over: set adopt=True on the {self.type_name} to take it "
+            "back, or stop managing it here (`pulumi state delete`)"
         )
 
     def _guarded(

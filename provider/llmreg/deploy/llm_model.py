@@ -145,13 +145,16 @@ class LlmModelCore(ResourceCore[LlmModelRecord]):
         self, ctx: DeployContext, olds: Props, news: Props, unknown: list[str], seed: bytes | None
     ) -> tuple[Props, list[FieldProblem]]:
         inputs = {k: v for k, v in news.items() if k not in COMPUTED}
+        anchor: Any = news.get("sealingKeys")
+        given = pick(news, _ARG_NAMES)
+        if is_unknown(anchor):  # the product's keys are made in this step: checked once known
+            del given["sealingKeys"]
         try:
-            args = LlmModelArgs.model_validate(pick(news, _ARG_NAMES))
+            args = LlmModelArgs.model_validate(given)
         except ValidationError as err:
-            return {**inputs, **dict.fromkeys(COMPUTED, UNKNOWN)}, problems(err)
+            return inputs, problems(err)
         inputs.update(args_wire(args))
         found: list[FieldProblem] = []
-        anchor: Any = news.get("sealingKeys")
         keyed = args.keyed_envs()
         if (args.product_envs is None or anchor is None) and not is_unknown(news.get("product")):
             # The product is managed elsewhere: its envs and keys come from the registry, and
@@ -275,7 +278,7 @@ class LlmModelCore(ResourceCore[LlmModelRecord]):
         out["sealedTo"] = {
             e.slug: [k.key_id for k in e.sealed_keys()] for e in record.envs if e.sealed_keys()
         }
-        out["settings"] = record.model_settings().to_wire()
+        out["settings"] = _settings_as_in(state, record)
         out["keyFingerprints"] = {
             e.slug: e.key_fingerprint for e in record.envs if e.key_fingerprint
         }
@@ -283,6 +286,16 @@ class LlmModelCore(ResourceCore[LlmModelRecord]):
         if "owner" not in state:
             out["owner"] = record.owner
         return out
+
+
+def _settings_as_in(state: Props, record: LlmModelRecord) -> Props:
+    """The record's settings, without ``tag`` when the state's settings have none (a model
+    deployed before settings named the tag refreshes without a diff; its next update adds it)."""
+    settings = record.model_settings().to_wire()
+    old = state.get("settings")
+    if isinstance(old, Mapping) and "tag" not in old:
+        settings.pop("tag", None)
+    return settings
 
 
 def _product(ctx: DeployContext, news: Props, tag: str) -> ProductRecord | None:
@@ -303,8 +316,9 @@ def _env_problems(args: LlmModelArgs, product: ProductRecord) -> list[FieldProbl
 
 def _sealed_to(args: LlmModelArgs, anchor: Any) -> Any:
     """Env -> the key ids its API key is sealed to, or UNKNOWN while the anchor is unknown."""
-    if anchor is None:
+    keyed = args.keyed_envs()
+    if anchor is None or not keyed:
         return {}
     if is_unknown(anchor):
         return UNKNOWN
-    return {slug: key_ids(anchor.get(slug, [])) for slug in args.keyed_envs()}
+    return {slug: key_ids(anchor.get(slug, [])) for slug in keyed}

@@ -1,9 +1,12 @@
 """Product: a product and its environments, each with its own encryption key pair.
 
-Key pairs are made in ``check`` and kept in the checked inputs (the private keys as secrets), so
-that a preview already shows the public keys models will seal to, and every model that re-seals
-in a rotation appears in the same preview. Rotation of a generated pair takes two ``pulumi up``
-steps (:class:`~llmreg.domain.KeyRotation`): *stage* makes a next pair, *retire* drops the old.
+Key pairs are made in ``check`` and kept in the checked inputs (the private keys as secrets): the
+engine keeps a resource's checked inputs, and only they reach the next ``check``. A preview
+shows a pair made in that step as unknown (:meth:`ProductCore.previewed`): the ``pulumi up``
+that follows runs ``check`` again and makes its own, so the preview cannot know it; every model
+that re-seals shows up in the same preview all the same. Rotation of a generated pair takes two
+``pulumi up`` steps (:class:`~llmreg.domain.KeyRotation`): *stage* makes a next pair, *retire*
+drops the old.
 """
 
 from __future__ import annotations
@@ -73,6 +76,10 @@ class ProductOutputs(Record):
 
 COMPUTED = tuple(n for n in wire_names(ProductOutputs) if n not in ("owner", "version"))
 
+DRY_RUN = "dryRun"
+"""A hidden input the Python resource sets during ``pulumi preview`` (the dynamic provider is
+not told whether it previews); ``check`` reads it and leaves it out of the checked inputs."""
+
 
 @dataclass(frozen=True)
 class EnvKeys:
@@ -101,13 +108,15 @@ def _new_key(seed: bytes | None, label: str) -> PrivateKey:
 
 def plan_keys(
     args: ProductArgs, olds: Props, seed: bytes | None
-) -> tuple[dict[str, EnvKeys], list[FieldProblem]]:
-    """Every env's key pairs after this step: supplied, kept, staged, retired or new."""
+) -> tuple[dict[str, EnvKeys], list[FieldProblem], bool]:
+    """Every env's key pairs after this step (supplied, kept, staged, retired or new), their
+    problems, and whether a pair was made for this step."""
     old_private: Mapping[str, str] = olds.get("privateKeys") or {}
     old_next: Mapping[str, str] = olds.get("nextPrivateKeys") or {}
     old_rotations: Mapping[str, Any] = olds.get("keyRotations") or {}
     keys: dict[str, EnvKeys] = {}
     found: list[FieldProblem] = []
+    made: list[str] = []
     for env in args.envs:
         if env in args.public_keys:
             keys[env] = EnvKeys(
@@ -118,6 +127,7 @@ def plan_keys(
         label = f"{args.tag}|{env}|{new.generation}"
 
         def make(slot: str, label: str = label) -> str:
+            made.append(slot)
             return _new_key(seed, f"{label}|{slot}").reveal()
 
         if env not in old_private:  # a new env (or product): its first pair
@@ -167,7 +177,7 @@ def plan_keys(
             next_public=PrivateKey(staged).public_key.text if staged else None,
             next_private=staged,
         )
-    return keys, found
+    return keys, found, bool(made)
 
 
 def computed(keys: Mapping[str, EnvKeys]) -> Props:
@@ -218,17 +228,25 @@ class ProductCore(ResourceCore[ProductRecord]):
     def checked(
         self, ctx: DeployContext, olds: Props, news: Props, unknown: list[str], seed: bytes | None
     ) -> tuple[Props, list[FieldProblem]]:
-        inputs = {k: v for k, v in news.items() if k not in COMPUTED}
+        inputs = {k: v for k, v in news.items() if k not in COMPUTED and k != DRY_RUN}
         try:
             args = ProductArgs.model_validate(pick(news, _ARG_NAMES))
         except ValidationError as err:
-            return {**inputs, **dict.fromkeys(COMPUTED, UNKNOWN)}, problems(err)
+            return inputs, problems(err)
         if any(is_unknown(news.get(k)) for k in _KEY_INPUTS):
             return {**inputs, **dict.fromkeys(COMPUTED, UNKNOWN)}, []
-        keys, found = plan_keys(args, olds, seed)
+        keys, found, made = plan_keys(args, olds, seed)
         inputs.update(args.to_wire())
         inputs.update(computed(keys))
+        if made and news.get(DRY_RUN):
+            inputs = self.previewed(inputs, olds)
         return inputs, found
+
+    def previewed(self, planned: Props, olds: Mapping[str, Any]) -> Props:
+        """What a preview shows of ``planned`` when this step makes a key pair: the computed
+        keys that change, as unknown. The ``pulumi up`` that applies the step makes its own
+        pair (the engine gives each run its own random seed), so a preview must not show one."""
+        return {k: UNKNOWN if k in COMPUTED and v != olds.get(k) else v for k, v in planned.items()}
 
     def declared(
         self,

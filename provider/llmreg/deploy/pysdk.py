@@ -26,6 +26,7 @@ from pydantic.fields import FieldInfo
 
 from .._literals import Provider
 from ..domain import AgentEnv, KeyRotation, ModelConfig, ModelEnv, ModelEnvSpec, Tool
+from ..domain.agent import Termination
 from .base import ResourceCore, secret_names
 
 HEADER = (
@@ -41,6 +42,7 @@ ARGS: dict[type[BaseModel], str] = {
     Tool: "ToolArgs",
     AgentEnv: "AgentEnvArgs",
     KeyRotation: "KeyRotationArgs",
+    Termination: "TerminationArgs",
 }
 """The input types of the SDK, by the shape each is generated from."""
 
@@ -50,6 +52,7 @@ SDK_TYPES: dict[type[BaseModel], str] = {**ARGS, ModelEnv: "ModelEnvArgs"}
 REFERENCES: dict[tuple[str, str], str] = {
     ("*", "product"): "Product",
     ("Agent", "model"): "LlmModel",
+    ("Agent", "fallbacks"): "LlmModel",
 }
 """Arguments that also take a resource of the program (then the wiring reads it)."""
 
@@ -57,7 +60,7 @@ PLAIN: set[tuple[str, str]] = {("ModelEnvArgs", "slug"), ("*", "registry")}
 """Arguments the program itself reads, so not ``pulumi.Input``: an env's slug keys its API key,
 and the registry is named before the engine runs anything."""
 
-INPUT_ONLY = ("adopt", "registry", "productEnvs", "modelSettings")
+INPUT_ONLY = ("adopt", "registry", "productEnvs", "modelSettings", "fallbackSettings")
 """Inputs that are not outputs of the resource."""
 
 WIDTH = 100
@@ -206,7 +209,9 @@ def _argument(owner: str, f: Field, *, dataclass_field: bool) -> tuple[str, str]
     if _is(owner, f.python, PLAIN):
         kind = kind.removeprefix("pulumi.Input[").removesuffix("]")
     reference = REFERENCES.get((owner, f.python)) or REFERENCES.get(("*", f.python))
-    if reference is not None:
+    if reference is not None and kind.startswith("pulumi.Input[Sequence["):
+        kind = f"Sequence[{reference} | pulumi.Input[str]]"  # each item: the resource or a tag
+    elif reference is not None:
         kind = f"{reference} | {kind}"
     if f.required:
         return kind, ""

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..domain import AgentEnv, KeyRotation, ModelConfig, ModelEnvSpec, ModelSettings, Tool
+from ..domain.agent import Termination
 from . import CORES
 from .pysdk import SDK_TYPES, fields
 
@@ -29,7 +30,7 @@ TYPE_NAMES: dict[type[BaseModel], str] = {**SDK_TYPES, ModelSettings: "dict"}
 NESTED: dict[str, list[type[BaseModel]]] = {
     "Product": [KeyRotation],
     "LlmModel": [ModelEnvSpec],
-    "Agent": [Tool, ModelConfig, AgentEnv],
+    "Agent": [Tool, ModelConfig, AgentEnv, Termination],
 }
 """The input types documented with each resource."""
 

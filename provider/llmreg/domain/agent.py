@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .common import STORED, Name, Owner, OwningProduct, Record, Slug
-from .model_config import ModelConfig
-from .rules import explain_pattern, require_unique
+from .model_config import ModelConfig, PositiveInt
+from .rules import RuleViolation, explain_pattern, require_unique
 
 TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 explain_pattern(
@@ -103,6 +103,32 @@ class AgentEnv(Record):
     )
 
 
+DEFAULT_MAX_ITERATIONS = 10
+
+
+class Termination(Record):
+    """When a run of the agent stops (``status="stopped"``), whichever limit comes first."""
+
+    max_iterations: PositiveInt | None = Field(
+        default=None,
+        description=f"The most model calls in one run (default {DEFAULT_MAX_ITERATIONS}).",
+    )
+    max_tokens: PositiveInt | None = Field(
+        default=None,
+        description="The most tokens (input + output) summed over every model call of one run. "
+        "Not the model settings' `maxTokens`, which bounds the output of each call.",
+    )
+    timeout: PositiveInt | None = Field(
+        default=None, description="The whole run's time limit in milliseconds, > 0."
+    )
+
+    def limits(self) -> Termination:
+        """These limits with the defaults filled in: what a run obeys."""
+        return self.model_copy(
+            update={"max_iterations": self.max_iterations or DEFAULT_MAX_ITERATIONS}
+        )
+
+
 class AgentBase(Record):
     """An Agent's declared fields (it holds no secret)."""
 
@@ -127,12 +153,35 @@ class AgentBase(Record):
         default_factory=list,
         description="Environment-level overrides (slugs unique and declared by the product).",
     )
+    fallbacks: list[Slug] | None = Field(
+        default=None,
+        description="Models of the same product (LlmModel resources or tags, like `model`) to "
+        "try in order when the one before fails with a rate limit (429), a server error (5xx), "
+        "a timeout or a connection error; other errors do not fall back.",
+    )
+    termination: Termination | None = Field(
+        default=None,
+        description="When a run stops: `maxIterations` (model calls, default 10), `maxTokens` "
+        "(input + output tokens summed over the run) and `timeout` (ms, the whole run).",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> AgentBase:
         require_unique([t.name for t in self.tools], "tools", "tool name")
         require_unique([e.slug for e in self.envs], "envs", "slug")
+        fallbacks = self.fallbacks or []
+        require_unique(fallbacks, "fallbacks", "fallback model")
+        if self.model in fallbacks:
+            raise RuleViolation(
+                f"fallbacks[{fallbacks.index(self.model)}]",
+                f"'{self.model}' is the agent's own model: list only other models of the "
+                "product to fall back to",
+            )
         return self
+
+    def chain(self) -> list[str]:
+        """The agent's model, then its fallbacks, in the order a run tries them."""
+        return [self.model, *(self.fallbacks or [])]
 
     def env(self, slug: str) -> AgentEnv | None:
         return next((e for e in self.envs if e.slug == slug), None)

@@ -137,6 +137,7 @@ class LlmModelBase(ModelConfig, Generic[EnvT]):
         """What agents resolve against: everything but keys and descriptions."""
         return ModelSettings(
             product=self.product,
+            tag=self.tag,
             provider=self.provider,
             model=self.model,
             **self.set_fields(),
@@ -160,6 +161,9 @@ class ModelSettings(ModelConfig):
     slug, baseUrl and whether it is active. Never a key."""
 
     product: Slug
+    tag: Slug | None = None
+    """The model's tag, so an agent given both a tag and settings can tell that they agree
+    (None in the state of models deployed before it was added)."""
     provider: Provider
     model: NonEmpty
     envs: list[ModelEnv]

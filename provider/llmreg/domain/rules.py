@@ -38,7 +38,8 @@ def env_problems(slugs: Sequence[str], declared: Sequence[str], product: str) ->
         FieldProblem(
             f"envs[{i}].slug",
             f"'{slug}' is not an environment of product '{product}' "
-            f"(it has: {', '.join(declared)})",
+            f"(it has: {', '.join(declared)}): remove '{slug}' from these envs, or keep it in "
+            "the product",
         )
         for i, slug in enumerate(slugs)
         if slug not in declared

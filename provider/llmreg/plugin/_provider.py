@@ -124,16 +124,16 @@ class LlmregProvider(Provider):
         core = _core(request.urn)
         inputs = plain_map(request.properties)
         if request.preview:  # a preview never writes: the planned state, outputs unknown
-            return CreateResponse(
-                None, wrap_map({**_unknown_outputs(core), **inputs}, core.secrets())
-            )
+            planned = core.previewed({**_unknown_outputs(core), **inputs}, {})
+            return CreateResponse(None, wrap_map(planned, core.secrets()))
         id_, outs = await asyncio.to_thread(core.create, self.context, inputs)
         return CreateResponse(id_, self._outputs(core, outs))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         core = _core(request.urn)
-        # With no state, this is `pulumi import`: the record is this resource's from now on.
-        state = plain_map(request.properties) or {"owner": request.urn}
+        # With no state, this is `pulumi import`: the state records the registry's owner, so
+        # the first `pulumi up` shows the resource taking the record over, and writes it.
+        state = plain_map(request.properties)
         found = await asyncio.to_thread(core.read, self.context, request.resource_id, state)
         if found is None:
             return ReadResponse(None, {}, {})
@@ -148,7 +148,8 @@ class LlmregProvider(Provider):
         core = _core(request.urn)
         news = plain_map(request.news)
         if request.preview:
-            return UpdateResponse(wrap_map({**_unknown_outputs(core), **news}, core.secrets()))
+            planned = core.previewed({**_unknown_outputs(core), **news}, plain_map(request.olds))
+            return UpdateResponse(wrap_map(planned, core.secrets()))
         outs = await asyncio.to_thread(
             core.update, self.context, request.resource_id, plain_map(request.olds), news
         )

@@ -13,6 +13,8 @@ from ._generated.args import (
     ModelConfigArgsDict,
     ModelEnvArgs,
     ModelEnvArgsDict,
+    TerminationArgs,
+    TerminationArgsDict,
     ToolArgs,
     ToolArgsDict,
 )
@@ -31,6 +33,8 @@ __all__ = [
     "ModelEnvArgs",
     "ModelEnvArgsDict",
     "Product",
+    "TerminationArgs",
+    "TerminationArgsDict",
     "ToolArgs",
     "ToolArgsDict",
 ]

@@ -13,6 +13,7 @@ whole Python traceback. llmreg's own errors are one clear line instead (``error:
 from __future__ import annotations
 
 import sys
+import threading
 import traceback
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,9 +28,12 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 
 from ..errors import FieldProblem, LlmregError
 from ..settings import DEBUG
+
+_UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # llmreg.deploy.props.UNKNOWN
 
 if TYPE_CHECKING:  # the core is imported on first use: the program's process never needs it
     from ..deploy import DeployContext, ResourceCore
@@ -48,6 +52,18 @@ def failures(problems: Iterable[FieldProblem]) -> list[CheckFailure]:
     return [_failure(p) for p in problems]
 
 
+def _marked(value: Any) -> Any:
+    """``value`` with the SDK's ``Unknown()`` objects (how the dynamic provider server hands a
+    preview's unknown values over) as the core's unknown marker, the wire's own string."""
+    if isinstance(value, dict):
+        return {k: _marked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_marked(v) for v in value]
+    if isinstance(value, Unknown):
+        return _UNKNOWN_WIRE
+    return value
+
+
 class _OneLineErrors:
     """Stands in for the ``traceback`` module of the dynamic provider server: an llmreg error
     is reported as its message alone."""
@@ -63,10 +79,56 @@ class _OneLineErrors:
         return traceback.format_exc(*args, **kwargs)
 
 
-def _report_errors_in_one_line() -> None:
+_diffed = threading.local()
+"""The properties the last ``diff`` of this server thread found changed."""
+
+
+class _DiffsNamingChanges:
+    """Stands in for the ``proto`` module of the dynamic provider server, whose ``Diff`` has no
+    room for the changed properties: the engine would then show an update without naming what
+    changes (``[diff: ...]``), and a changed secret (an API key) not at all. Its
+    ``DiffResponse`` names the properties the last ``diff`` found changed."""
+
+    def __init__(self, proto: Any) -> None:
+        self._proto = proto
+        self.DiffResponse = _NamingDiffResponse(proto)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._proto, name)
+
+
+class _NamingDiffResponse:
+    def __init__(self, proto: Any) -> None:
+        self._proto = proto
+
+    def __getattr__(self, name: str) -> Any:  # the enum values: DIFF_SOME, DIFF_NONE, ...
+        return getattr(self._proto.DiffResponse, name)
+
+    def __call__(self, **fields: Any) -> Any:
+        names: list[str] = getattr(_diffed, "names", [])
+        _diffed.names = []
+        if names:
+            kind = self._proto.PropertyDiff
+            replaces = set(fields.get("replaces") or [])
+            fields["diffs"] = names
+            fields["detailedDiff"] = {
+                n: kind(kind=kind.UPDATE_REPLACE if n in replaces else kind.UPDATE, inputDiff=True)
+                for n in names
+            }
+            fields["hasDetailedDiff"] = True
+        return self._proto.DiffResponse(**fields)
+
+
+def _adapt_server() -> None:
+    """Errors in one line, and diffs that name their changes, in the dynamic provider server
+    (``pulumi.dynamic.__main__``, which runs this provider)."""
     server = sys.modules.get("__main__")
-    if server is not None and hasattr(server, "_abort_with_traceback"):
-        server.traceback = _OneLineErrors()  # type: ignore[attr-defined]
+    if server is None or not hasattr(server, "_abort_with_traceback"):
+        return
+    server.traceback = _OneLineErrors()  # type: ignore[attr-defined]
+    proto = getattr(server, "proto", None)
+    if proto is not None and not isinstance(proto, _DiffsNamingChanges):
+        server.proto = _DiffsNamingChanges(proto)  # type: ignore[attr-defined]
 
 
 class CoreProvider(ResourceProvider):
@@ -87,7 +149,7 @@ class CoreProvider(ResourceProvider):
 
         config = {key: req.config.get(f"llmreg:{key}") for key in CONFIG_KEYS}
         self._context = DeployContext(config)
-        _report_errors_in_one_line()
+        _adapt_server()
 
     def _ctx(self) -> DeployContext:
         context = getattr(self, "_context", None)
@@ -98,11 +160,12 @@ class CoreProvider(ResourceProvider):
         return context
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        checked = self.core.check(self._ctx(), olds, news)
+        checked = self.core.check(self._ctx(), _marked(olds), _marked(news))
         return CheckResult(checked.inputs, failures(checked.failures))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        diffed = self.core.diff(self._ctx(), _id, olds, news)
+        diffed = self.core.diff(self._ctx(), _id, _marked(olds), _marked(news))
+        _diffed.names = diffed.changed
         return DiffResult(changes=diffed.changes, replaces=diffed.replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:

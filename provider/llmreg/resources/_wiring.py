@@ -22,6 +22,7 @@ from ._generated.args import (
     KeyRotationArgs,
     ModelConfigArgs,
     ModelEnvArgs,
+    TerminationArgs,
     ToolArgs,
 )
 from ._outputs import register
@@ -47,8 +48,9 @@ def declared_product(value: Any) -> Any | None:
 
 
 def declared_model(value: Any, product: Any) -> Any | None:
-    """The LlmModel of this program that ``value`` designates: the resource, or its tag (of the
-    same product, when several products of the program have a model of that tag)."""
+    """The LlmModel of this program that ``value`` designates: the resource, its ``tag`` output
+    or its tag string (the same product's, when several products of the program have a model
+    of that tag)."""
     if id(value) in _models:
         return _models[id(value)]
     if not isinstance(value, str):
@@ -58,6 +60,27 @@ def declared_model(value: Any, product: Any) -> Any | None:
         owner = declared_product(product)
         found = [m for m in found if owner is not None and _model_product.get(id(m)) is owner]
     return found[0] if len(found) == 1 else None
+
+
+def model_settings_of(model: Any, product: Any) -> Any:
+    """The ``settings`` of the LlmModel of this program whose tag ``model`` resolves to, for a
+    tag given as an output that is not a model's own ``tag`` output (``sonnet.tag.apply(...)``,
+    a stack output, a config value): looked up once its value is known, so that any output that
+    resolves to a same-program model's tag works like the resource. None for anything else."""
+    if not isinstance(model, pulumi.Output):
+        return None
+    return model.apply(lambda tag: _settings_or_none(declared_model(tag, product)))
+
+
+def _settings_or_none(model: Any | None) -> Any:
+    return model.settings if model is not None else None
+
+
+def _present(settings: list[Any]) -> Any:
+    """The settings of the fallback models of this program (a tag output resolves to a model of
+    this program, or to None for a model managed elsewhere)."""
+    known = [s for s in settings if s is not None]
+    return pulumi.Output.all(*known).apply(lambda values: [v for v in values if v is not None])
 
 
 def owner_urn(resource_name: str, type_name: str, opts: pulumi.ResourceOptions | None) -> Any:
@@ -89,6 +112,8 @@ def declare_product(
         # Made in check: secret placeholders make the engine keep them secret in inputs.
         privateKeys=pulumi.Output.secret({}),
         nextPrivateKeys=pulumi.Output.secret({}),
+        # check shows a key pair it makes during a preview as unknown: `up` makes its own.
+        dryRun=pulumi.runtime.is_dry_run(),
     )
     register(resource, ProductProvider(), name, props, opts)
     _products[id(resource)] = _products[id(resource.tag)] = resource
@@ -121,7 +146,7 @@ def declare_llm_model(
         owner=owner_urn(name, "LlmModel", opts),
     )
     register(resource, LlmModelProvider(), name, props, opts)
-    _models[id(resource)] = resource
+    _models[id(resource)] = _models[id(resource.tag)] = resource
     _model_product[id(resource)] = owner
     tag = props["tag"]
     if isinstance(tag, str):
@@ -139,11 +164,23 @@ def _config(value: Any, where: str) -> dict[str, Any]:
 def declare_agent(
     resource: Any, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
 ) -> None:
-    """The model's settings come from its resource, when it is in this program."""
-    owner = declared_product(props["product"])
-    model = declared_model(props["model"], props["product"])
+    """The settings of the model and of the fallback models come from their resources, when
+    they are in this program."""
+    product = props["product"]
+    owner = declared_product(product)
+    model = declared_model(props["model"], product)
+    chain_tags: list[Any] = []
+    chain_settings: list[Any] = []
+    fallbacks = props["fallbacks"]
+    for fallback in fallbacks or []:
+        found = declared_model(fallback, product)
+        chain_tags.append(found.tag if found is not None else fallback)
+        chain_settings.append(
+            found.settings if found is not None else model_settings_of(fallback, product)
+        )
+    termination = props["termination"]
     props.update(
-        product=owner.tag if owner is not None else props["product"],
+        product=owner.tag if owner is not None else product,
         model=model.tag if model is not None else props["model"],
         tools=[
             t.to_props(f"tools[{i}]")
@@ -154,7 +191,14 @@ def declare_agent(
             {"slug": e.slug, "modelConfig": _config(e.model_config, f"envs[{i}]")}
             for i, e in enumerate(coerce_all(props["envs"], AgentEnvArgs, "envs"))
         ],
-        modelSettings=model.settings if model is not None else None,
+        modelSettings=model.settings
+        if model is not None
+        else model_settings_of(props["model"], product),
+        fallbacks=chain_tags if fallbacks is not None else None,
+        fallbackSettings=_present(chain_settings) if chain_settings else None,
+        termination=coerce(termination, TerminationArgs, "termination").to_props()
+        if termination is not None
+        else None,
         productEnvs=owner.envs if owner is not None else None,
         owner=owner_urn(name, "Agent", opts),
     )

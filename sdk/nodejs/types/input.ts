@@ -97,6 +97,7 @@ export interface ModelSettingsArgs {
      * Stop sequences; a layer that sets them replaces the inherited list whole.
      */
     stopSequences?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    tag?: pulumi.Input<string | undefined>;
     /**
      * Sampling temperature, 0-2.
      */
@@ -109,6 +110,24 @@ export interface ModelSettingsArgs {
      * Nucleus sampling, 0-1.
      */
     topP?: pulumi.Input<number | undefined>;
+}
+
+/**
+ * When a run of the agent stops (``status="stopped"``), whichever limit comes first.
+ */
+export interface TerminationArgs {
+    /**
+     * The most model calls in one run (default 10).
+     */
+    maxIterations?: pulumi.Input<number | undefined>;
+    /**
+     * The most tokens (input + output) summed over every model call of one run. Not the model settings' `maxTokens`, which bounds the output of each call.
+     */
+    maxTokens?: pulumi.Input<number | undefined>;
+    /**
+     * The whole run's time limit in milliseconds, > 0.
+     */
+    timeout?: pulumi.Input<number | undefined>;
 }
 
 /**

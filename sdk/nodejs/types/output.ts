@@ -97,6 +97,7 @@ export interface ModelSettings {
      * Stop sequences; a layer that sets them replaces the inherited list whole.
      */
     stopSequences?: string[];
+    tag?: string;
     /**
      * Sampling temperature, 0-2.
      */
@@ -112,10 +113,12 @@ export interface ModelSettings {
 }
 
 /**
- * The effective configuration of an agent (or a bare model) in one environment: provider, model id, the env's base URL, every setting some layer sets, and ``provenance``: each set field -> the layer it came from. Never a key. Provenance is keyed like every other name: snake_case in Python, camelCase on the wire (``maxTokens``, as ``Agent.resolved`` and the registry's resolved endpoint show it).
+ * The effective configuration of an agent (or a bare model) in one environment; for an agent with fallbacks, the chain after its model, and its termination limits when it declares any.
  */
 export interface ResolvedEnv {
     baseUrl?: string;
+    fallbacks?: outputs.ResolvedFallback[];
+    fallbacksLeftOut?: string[];
     /**
      * Maximum number of tokens to generate, > 0.
      */
@@ -131,6 +134,7 @@ export interface ResolvedEnv {
      * Sampling temperature, 0-2.
      */
     temperature?: number;
+    termination?: outputs.Termination;
     /**
      * Request timeout in milliseconds, > 0.
      */
@@ -139,6 +143,55 @@ export interface ResolvedEnv {
      * Nucleus sampling, 0-1.
      */
     topP?: number;
+}
+
+/**
+ * One model of an agent's fallback chain, resolved with the agent's layers on its own settings.
+ */
+export interface ResolvedFallback {
+    baseUrl?: string;
+    /**
+     * Maximum number of tokens to generate, > 0.
+     */
+    maxTokens?: number;
+    model: string;
+    provenance: {[key: string]: string};
+    provider: string;
+    /**
+     * Stop sequences; a layer that sets them replaces the inherited list whole.
+     */
+    stopSequences?: string[];
+    tag: string;
+    /**
+     * Sampling temperature, 0-2.
+     */
+    temperature?: number;
+    /**
+     * Request timeout in milliseconds, > 0.
+     */
+    timeout?: number;
+    /**
+     * Nucleus sampling, 0-1.
+     */
+    topP?: number;
+}
+
+/**
+ * When a run of the agent stops (``status="stopped"``), whichever limit comes first.
+ */
+export interface Termination {
+    /**
+     * The most model calls in one run (default 10).
+     */
+    maxIterations?: number;
+    /**
+     * The most tokens (input + output) summed over every model call of one run. Not the model settings' `maxTokens`, which bounds the output of each call.
+     */
+    maxTokens?: number;
+    /**
+     * The whole run's time limit in milliseconds, > 0.
+     */
+    timeout?: number;
 }
 
 /**

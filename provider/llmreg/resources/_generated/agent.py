@@ -20,6 +20,8 @@ from .args import (
     AgentEnvArgsDict,
     ModelConfigArgs,
     ModelConfigArgsDict,
+    TerminationArgs,
+    TerminationArgsDict,
     ToolArgs,
     ToolArgsDict,
 )
@@ -59,6 +61,13 @@ class Agent(RegistryResource, module="llmreg", name="Agent"):
     """Agent-level overrides of the model's settings."""
     envs = StateOutput[list[dict[str, Any]]]("envs")
     """Environment-level overrides (slugs unique and declared by the product)."""
+    fallbacks = StateOutput[list[str] | None]("fallbacks")
+    """Models of the same product (LlmModel resources or tags, like `model`) to try in order when
+    the one before fails with a rate limit (429), a server error (5xx), a timeout or a
+    connection error; other errors do not fall back."""
+    termination = StateOutput[dict[str, Any] | None]("termination")
+    """When a run stops: `maxIterations` (model calls, default 10), `maxTokens` (input + output
+    tokens summed over the run) and `timeout` (ms, the whole run)."""
     owner = StateOutput[str | None]("owner")
     """The resource's URN, recorded in the registry as its owner."""
     resolved = StateOutput[dict[str, dict[str, Any]]]("resolved")
@@ -82,6 +91,8 @@ class Agent(RegistryResource, module="llmreg", name="Agent"):
         tools: Sequence[ToolArgs | ToolArgsDict] | None = None,
         model_config: ModelConfigArgs | ModelConfigArgsDict | None = None,
         envs: Sequence[AgentEnvArgs | AgentEnvArgsDict] | None = None,
+        fallbacks: Sequence[LlmModel | pulumi.Input[str]] | None = None,
+        termination: TerminationArgs | TerminationArgsDict | None = None,
         adopt: pulumi.Input[bool] = False,
         registry: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -100,6 +111,11 @@ class Agent(RegistryResource, module="llmreg", name="Agent"):
         :param tools: Functions the agent may call (names unique).
         :param model_config: Agent-level overrides of the model's settings.
         :param envs: Environment-level overrides (slugs unique and declared by the product).
+        :param fallbacks: Models of the same product (LlmModel resources or tags, like `model`) to
+            try in order when the one before fails with a rate limit (429), a server error (5xx), a
+            timeout or a connection error; other errors do not fall back.
+        :param termination: When a run stops: `maxIterations` (model calls, default 10), `maxTokens`
+            (input + output tokens summed over the run) and `timeout` (ms, the whole run).
         :param adopt: Take over a record that already exists in the registry (made by hand, or left
             by a lost stack).
         :param registry: A registry named in stack config `llmreg:registries` (default:
@@ -116,6 +132,8 @@ class Agent(RegistryResource, module="llmreg", name="Agent"):
             "tools": tools,
             "modelConfig": model_config,
             "envs": envs,
+            "fallbacks": fallbacks,
+            "termination": termination,
             "adopt": adopt,
             "registry": registry,
         }

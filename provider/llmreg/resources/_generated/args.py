@@ -182,3 +182,34 @@ class KeyRotationArgsDict(TypedDict):
     phase: NotRequired[pulumi.Input[Literal["stage", "retire"]]]
     """`stage`: a next key pair is made and keys are sealed to both; `retire`: the old pair is
     dropped."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TerminationArgs(InputArgs):
+    """When a run of the agent stops (``status="stopped"``), whichever limit comes first."""
+
+    max_iterations: pulumi.Input[int] | None = None
+    """The most model calls in one run (default 10)."""
+    max_tokens: pulumi.Input[int] | None = None
+    """The most tokens (input + output) summed over every model call of one run. Not the model
+    settings' `maxTokens`, which bounds the output of each call."""
+    timeout: pulumi.Input[int] | None = None
+    """The whole run's time limit in milliseconds, > 0."""
+
+    _wire: ClassVar[dict[str, str]] = {
+        "max_iterations": "maxIterations",
+        "max_tokens": "maxTokens",
+        "timeout": "timeout",
+    }
+
+
+class TerminationArgsDict(TypedDict):
+    """When a run of the agent stops (``status="stopped"``), whichever limit comes first."""
+
+    max_iterations: NotRequired[pulumi.Input[int]]
+    """The most model calls in one run (default 10)."""
+    max_tokens: NotRequired[pulumi.Input[int]]
+    """The most tokens (input + output) summed over every model call of one run. Not the model
+    settings' `maxTokens`, which bounds the output of each call."""
+    timeout: NotRequired[pulumi.Input[int]]
+    """The whole run's time limit in milliseconds, > 0."""
