@@ -1,16 +1,15 @@
 """The argument and output tables of docs/resources/*.md, made from the resource cores' shapes.
 
 The field descriptions of the shapes are the one declaration of what each argument and output
-means: the docs' tables are rendered from them here (``python -m llmreg.deploy.reference
---write`` rewrites the generated blocks, and a test fails when they are stale), the plugin's
-schema takes them, and a test holds the Python SDK's docstrings to them.
+means: the docs' tables are rendered from them here (``make generate``, i.e.
+``python -m llmreg.deploy.generate``, rewrites the generated blocks; tests/unit/test_generated.py
+fails when they are stale), the plugin's schema takes them, and the Python SDK is generated from
+them (:mod:`.pysdk`).
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 import types
 import typing
 from collections.abc import Iterator
@@ -156,35 +155,3 @@ def pages(docs: Path) -> dict[Path, dict[str, str]]:
     out[docs / "settings.md"] = {"settings": markdown_table()}
     out[docs / "runtime.md"] = {"request_params": request_params_table()}
     return out
-
-
-def stale_pages(docs: Path) -> list[str]:
-    """The pages whose generated blocks are not what the code says now."""
-    return [
-        str(path)
-        for path, generated in pages(docs).items()
-        if render(path.read_text(), generated) != path.read_text()
-    ]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Check or rewrite docs/resources/*.md tables.")
-    parser.add_argument("--write", action="store_true", help="rewrite the generated blocks")
-    parser.add_argument("--docs", type=Path, default=Path("docs"), help="the docs directory")
-    args = parser.parse_args(argv)
-    for path, generated in pages(args.docs).items():
-        text = path.read_text()
-        new = render(text, generated)
-        if new != text and args.write:
-            path.write_text(new)
-            print(f"rewrote {path}")
-    stale = [] if args.write else stale_pages(args.docs)
-    for stale_page in stale:
-        print(
-            f"stale: {stale_page} (run python -m llmreg.deploy.reference --write)", file=sys.stderr
-        )
-    return 1 if stale else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
