@@ -41,6 +41,8 @@ def declared_product(value: Any) -> Any | None:
     or its tag string), if any."""
     if id(value) in _products:
         return _products[id(value)]
+    if getattr(type(value), "provider_type", None) is ProductProvider:
+        return value  # a Product read with Product.get()
     if isinstance(value, str):
         found = _products_by_tag.get(value, [])
         return found[0] if len(found) == 1 else None
@@ -53,6 +55,8 @@ def declared_model(value: Any, product: Any) -> Any | None:
     of that tag)."""
     if id(value) in _models:
         return _models[id(value)]
+    if getattr(type(value), "provider_type", None) is LlmModelProvider:
+        return value  # a model read with LlmModel.get()
     if not isinstance(value, str):
         return None
     found = _models_by_tag.get(value, [])
