@@ -247,8 +247,6 @@ def render_args() -> str:
         "",
         "from ..._literals import Provider",
         "from .._args import InputArgs",
-        "",
-        '__all__ = ["Any", "Literal", "Mapping", "Provider", "Sequence"]',
     ]
     for shape, name in ARGS.items():
         doc = _docstring(" ".join((shape.__doc__ or "").split()), 4)
@@ -326,8 +324,6 @@ def render_resource(name: str, core: ResourceCore, text: ResourceText) -> str:  
         modules = {"Product": "product", "LlmModel": "llm_model"}
         out += [f"    from .{modules[r]} import {r}" for r in references]
     out += [
-        "",
-        '__all__ = ["Any", "Mapping", "Provider", "Sequence"]',
         "",
         "",
         f'class {name}(RegistryResource, module="llmreg", name="{name}"):',

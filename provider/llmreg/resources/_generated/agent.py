@@ -6,12 +6,11 @@ llmreg.domain and llmreg.deploy: do not edit by hand.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 
-from ..._literals import Provider
 from .._dynamic import AgentProvider
 from .._outputs import RegistryResource, StateOutput
 from .._wiring import declare_agent
@@ -29,8 +28,6 @@ from .args import (
 if TYPE_CHECKING:
     from .llm_model import LlmModel
     from .product import Product
-
-__all__ = ["Any", "Mapping", "Provider", "Sequence"]
 
 
 class Agent(RegistryResource, module="llmreg", name="Agent"):

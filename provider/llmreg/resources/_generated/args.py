@@ -14,10 +14,7 @@ from typing import Any, ClassVar, Literal
 import pulumi
 from typing_extensions import NotRequired, TypedDict
 
-from ..._literals import Provider
 from .._args import InputArgs
-
-__all__ = ["Any", "Literal", "Mapping", "Provider", "Sequence"]
 
 
 @dataclasses.dataclass(frozen=True)

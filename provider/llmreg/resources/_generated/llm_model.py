@@ -21,8 +21,6 @@ from .args import ModelEnvArgs, ModelEnvArgsDict
 if TYPE_CHECKING:
     from .product import Product
 
-__all__ = ["Any", "Mapping", "Provider", "Sequence"]
-
 
 class LlmModel(RegistryResource, module="llmreg", name="LlmModel"):
     """An LLM model entity of a product, with one configuration (and sealed API key) per

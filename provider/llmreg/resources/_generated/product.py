@@ -12,13 +12,10 @@ from typing import Any
 
 import pulumi
 
-from ..._literals import Provider
 from .._dynamic import ProductProvider
 from .._outputs import RegistryResource, StateOutput
 from .._wiring import declare_product
 from .args import KeyRotationArgs, KeyRotationArgsDict
-
-__all__ = ["Any", "Mapping", "Provider", "Sequence"]
 
 
 class Product(RegistryResource, module="llmreg", name="Product"):
