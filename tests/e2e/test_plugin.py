@@ -283,9 +283,20 @@ def test_errors_are_one_line(pulumi_workspace: WorkspaceFactory, embedded: Regis
 def test_what_only_the_registry_refuses_is_one_line(
     pulumi_workspace: WorkspaceFactory, embedded: Registry, runtime: str
 ) -> None:
-    """An `up` that the registry refuses reports one line naming the field, not the plugin
-    server's `Unexpected <class 'Exception'>: ...` with a stack over several lines."""
+    """A preview's and an `up`'s refusals are one line naming the field: not the plugin
+    server's `Unexpected <class 'Exception'>: ...` with a stack over several lines, nor the
+    engine's `property envs[0].slug value {<nil>}`."""
     ws = _workspace(pulumi_workspace, embedded, runtime, program="errors")
+    ws.config_set("modelEnv", "stg")  # preview refuses: a nested field, named in the reason
+    nested = ws.preview(expect_ok=False)
+    line = _assert_one_line(
+        nested,
+        "llmreg:index:LlmModel (sonnet)",
+        "has a problem: envs[0].slug: 'stg' is not an environment of product 'shop'",
+    )
+    assert "<nil>" not in line, line
+    ws.config_set("modelEnv", "dev")
+
     ws.config_set("agentEnv", "stg")  # declared in the agent's productEnvs, not by the product
     env = ws.up(expect_ok=False)
     line = _assert_one_line(

@@ -1,4 +1,5 @@
-// tests/e2e/programs/yaml-errors in TypeScript: an agent that only the registry refuses, at `up`.
+// tests/e2e/programs/yaml-errors in TypeScript: a model env the product lacks, refused by preview;
+// an agent that only the registry refuses, at `up`.
 import * as pulumi from "@pulumi/pulumi";
 import * as llmreg from "@llmreg/pulumi";
 
@@ -14,7 +15,7 @@ const sonnet = new llmreg.LlmModel("sonnet", {
     name: "Local Sonnet",
     provider: "custom",
     model: "sonnet-local",
-    envs: [{ slug: "dev", baseUrl: "http://llm.internal/v1" }],
+    envs: [{ slug: cfg.get("modelEnv") ?? "dev", baseUrl: "http://llm.internal/v1" }],
 });
 
 new llmreg.Agent("support", {
