@@ -91,7 +91,9 @@ class AgentOutputs(Record):
     resolved: dict[str, ResolvedEnv] = Field(
         description="Env -> effective settings: `provider`, `model`, `baseUrl`, every setting "
         f"some layer sets ({listed()}) and `provenance` (field -> `model`, `agent` or `env`), for "
-        "every env where the model has an active config. Never a key."
+        "every env where the model has an active config; with fallbacks, the resolved chain "
+        "(`fallbacks`, `fallbacksLeftOut`), and the `termination` limits when declared. Never a "
+        "key."
     )
     version: int | None = Field(
         default=None, description="The registry record's version after the last write."
