@@ -178,9 +178,36 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
         {"envs": [{"slug": "dev", "model_config": {"top_p": -1}}]},
         "envs[0].modelConfig.topP",
     ),
+    ("agent-fallback-unknown", "agent", {"fallbacks": ["nope"]}, "fallbacks[0]"),
+    ("agent-fallback-itself", "agent", {"fallbacks": ["local"]}, "fallbacks[0]"),
+    ("agent-fallback-slug", "agent", {"fallbacks": ["No Pe"]}, "fallbacks[0]"),
+    (
+        "agent-fallbacks-duplicate",
+        "agent",
+        {"model": "other", "fallbacks": ["local", "local"]},
+        "fallbacks",
+    ),
+    (
+        "agent-termination-iterations",
+        "agent",
+        {"termination": {"max_iterations": 0}},
+        "termination.maxIterations",
+    ),
+    (
+        "agent-termination-tokens",
+        "agent",
+        {"termination": {"max_tokens": -1}},
+        "termination.maxTokens",
+    ),
+    ("agent-termination-timeout", "agent", {"termination": {"timeout": 0}}, "termination.timeout"),
 ]
 
-VALID: list[tuple[str, dict[str, Any]]] = [("product", {}), ("model", {}), ("agent", {})]
+VALID: list[tuple[str, dict[str, Any]]] = [
+    ("product", {}),
+    ("model", {}),
+    ("agent", {}),
+    ("agent", {"model": "other", "fallbacks": ["local"], "termination": {"max_iterations": 3}}),
+]
 
 
 def test_invalid_programs_fail_at_preview_on_an_empty_registry(

@@ -88,7 +88,8 @@ class AgentOutputs(Record):
         description="Env -> effective settings: `provider`, `model`, `baseUrl`, every setting "
         "some layer sets (`temperature`, `maxTokens`, `topP`, `stopSequences`, `timeout`) and "
         "`provenance` (field -> `model`, `agent` or `env`), for every env where the model has an "
-        "active config. Never a key."
+        "active config; with fallbacks, the resolved chain (`fallbacks`, `fallbacksLeftOut`), "
+        "and the `termination` limits when declared. Never a key."
     )
     version: int | None = Field(
         default=None, description="The registry record's version after the last write."

@@ -9,35 +9,19 @@ resource cores as the Python dynamic resources (:mod:`llmreg.deploy`).
 from __future__ import annotations
 
 import sys
-import traceback
-from typing import Any
 
 from .. import __version__
-from ..errors import LlmregError
-from ..settings import DEBUG
-
-
-class _OneLineErrors:
-    """Stands in for the ``traceback`` module of the plugin server, which appends the Python
-    stack to every error: an llmreg error is reported as its message alone."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(traceback, name)
-
-    @staticmethod
-    def extract_tb(*args: Any, **kwargs: Any) -> Any:
-        if isinstance(sys.exc_info()[1], LlmregError) and not DEBUG.get():
-            return traceback.StackSummary()
-        return traceback.extract_tb(*args, **kwargs)
 
 
 def main() -> None:
     """Serve the provider to the engine (the entry point ``pulumi-resource-llmreg``)."""
     from pulumi.provider.experimental import server
 
+    from ._errors import one_line_servicer
     from ._provider import LlmregProvider
 
-    server.traceback = _OneLineErrors()  # type: ignore[assignment,attr-defined]
+    # server.main builds its servicer by this name: every error reaches the engine as one line.
+    server.ProviderServicer = one_line_servicer(server.ProviderServicer)  # type: ignore[misc]
     server.main(sys.argv[1:], __version__, LlmregProvider(__version__))
 
 

@@ -42,7 +42,7 @@ from pulumi.provider.experimental.provider import (
 
 from ..deploy import CONFIG_KEYS, CORES, DeployContext, ResourceCore
 from ..deploy.base import wire_names
-from ..errors import LlmregError
+from ..errors import FieldProblem, LlmregError
 from ._schema import TOKEN, schema
 from ._values import plain, plain_map, secret_keys, wrap_map
 
@@ -89,7 +89,7 @@ class LlmregProvider(Provider):
         secrets = {*core.secrets(), *secret_keys(request.new_inputs)}
         return CheckResponse(
             inputs=wrap_map(checked.inputs, secrets),
-            failures=[CheckFailure(p.path, p.message) for p in checked.failures],
+            failures=[_failure(p, secrets) for p in checked.failures],
         )
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
@@ -160,6 +160,16 @@ class LlmregProvider(Provider):
         await asyncio.to_thread(
             core.delete, self.context, request.resource_id, plain_map(request.properties)
         )
+
+
+def _failure(problem: FieldProblem, secrets: set[str]) -> CheckFailure:
+    """The engine prints ``property <p> value {<inputs[p]>} has a problem: <reason>``, which
+    reads ``{<nil>}`` for a nested path: those (and secrets) name the field in the reason
+    instead, as the Python resources do."""
+    path = problem.path
+    if path and path.isidentifier() and path not in secrets:
+        return CheckFailure(path, problem.message)
+    return CheckFailure("", f"{path}: {problem.message}" if path else problem.message)
 
 
 def _unknown_outputs(core: ResourceCore) -> dict[str, Any]:  # type: ignore[type-arg]

@@ -147,7 +147,9 @@ def schema(version: str) -> dict[str, Any]:
             "nodejs": {
                 "packageName": "@llmreg/pulumi",
                 "respectSchemaVersion": True,
-                "dependencies": {"@pulumi/pulumi": "^3.0.0"},
+                # The SDK is compiled when it is installed (a "local" SDK, as `pulumi package
+                # add` makes), with the program's own TypeScript when it is 5.x.
+                "typescriptVersion": "^5.0.0",
             },
         },
     }

@@ -63,8 +63,9 @@ class Agent(pulumi.dynamic.Resource, module="llmreg", name="Agent"):
     resolved = StateOutput[dict[str, dict[str, Any]]]("resolved")
     """Env -> effective settings: `provider`, `model`, `baseUrl`, every setting some layer sets
     (`temperature`, `maxTokens`, `topP`, `stopSequences`, `timeout`) and `provenance` (field ->
-    `model`, `agent` or `env`), for every env where the model has an active config. Never a
-    key."""
+    `model`, `agent` or `env`), for every env where the model has an active config; with
+    fallbacks, the resolved chain (`fallbacks`, `fallbacksLeftOut`), and the `termination`
+    limits when declared. Never a key."""
     owner = StateOutput[str]("owner")
     """The resource's URN, recorded in the registry as its owner."""
     version = StateOutput[int]("version")

@@ -1,7 +1,7 @@
 """One invalid resource per run, described by $LLMREG_E2E_CASE (JSON); see test_invalid.py.
 
 The Product is declared in the same program (as on a first deploy, with the registry empty),
-and so is a valid custom model, `local`, for the agent cases."""
+and so are two valid custom models, `local` and `other`, for the agent cases."""
 
 import json
 import os
@@ -23,6 +23,15 @@ else:
         name="Local",
         provider="custom",
         model="llama",
+        envs=[{"slug": "dev", "base_url": "http://llama.internal/v1"}],
+    )
+    other = llmreg.LlmModel(
+        "other",
+        product=shop,
+        tag="other",
+        name="Other",
+        provider="custom",
+        model="llama-2",
         envs=[{"slug": "dev", "base_url": "http://llama.internal/v1"}],
     )
     if kind == "model":

@@ -1,7 +1,7 @@
 // The lifecycle of tests/e2e/test_plugin.py in TypeScript, through the SDK generated from the
-// plugin's schema (sdk/nodejs, copied next to this program as ./sdk by the test).
+// plugin's schema, installed as a user does: `npm install --install-links <repo>/sdk/nodejs`.
 import * as pulumi from "@pulumi/pulumi";
-import * as llmreg from "./sdk";
+import * as llmreg from "@llmreg/pulumi";
 
 const cfg = new pulumi.Config();
 
