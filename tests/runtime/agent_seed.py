@@ -30,9 +30,7 @@ class Shop:
     api_keys: dict[str, str] = field(default_factory=dict)  # model tag -> its plaintext key
 
 
-def add_model(
-    store: Store, shop: Shop, tag: str, provider: str, url: str, **settings: Any
-) -> None:
+def add_model(store: Store, shop: Shop, tag: str, provider: str, url: str, **settings: Any) -> None:
     """Model ``tag`` of ``shop`` with an active config in dev and prd at ``url`` (the fake's)."""
     plain = "sk-" + secrets.token_hex(12)
     shop.api_keys[tag] = plain

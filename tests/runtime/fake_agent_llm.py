@@ -168,15 +168,16 @@ def _cohere(step: Call | Say, model: str, n: int) -> tuple[Any, Events]:
         "tokens": {"input_tokens": IN, "output_tokens": OUT},
     }
     if isinstance(step, Call):
-        call = {
+        encoded = json.dumps(step.args)
+        call: dict[str, Any] = {
             "id": f"tc_{n}",
             "type": "function",
-            "function": {"name": step.name, "arguments": json.dumps(step.args)},
+            "function": {"name": step.name, "arguments": encoded},
         }
         message: dict[str, Any] = {"role": "assistant", "tool_plan": "", "tool_calls": [call]}
         finish = "TOOL_CALL"
         opening = {**call, "function": {"name": step.name, "arguments": ""}}
-        arguments = {"function": {"arguments": call["function"]["arguments"]}}
+        arguments = {"function": {"arguments": encoded}}
         body: Events = [
             (
                 "tool-call-start",

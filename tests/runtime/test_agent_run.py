@@ -43,9 +43,10 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
         yield s
         s.close()
         return
-    with running_registry(tmp_path, db_url) as server, HttpStore(
-        server.url, server.admin_token
-    ) as http:
+    with (
+        running_registry(tmp_path, db_url) as server,
+        HttpStore(server.url, server.admin_token) as http,
+    ):
         yield http
 
 
@@ -191,9 +192,7 @@ def test_bad_arguments_and_a_raising_handler_go_back_to_the_model(
     assert bad.error is not None and "order_id" in bad.error and "not of type 'string'" in bad.error
     assert raised.error == "KeyError: 'no order boom'"
     requests = fake.take()
-    errors = [
-        b for b in requests[1].body["messages"][-1]["content"] if b["type"] == "tool_result"
-    ]
+    errors = [b for b in requests[1].body["messages"][-1]["content"] if b["type"] == "tool_result"]
     assert errors[0]["is_error"] is True and "not of type 'string'" in json.dumps(errors)
     assert "no order boom" in json.dumps(requests[2].body["messages"][-1])
 
