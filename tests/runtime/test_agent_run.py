@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from llmreg.store.http import HttpStore
 from llmreg.store.sql import SqlStore
 from tests.harness.registry import running_registry
 from tests.runtime.agent_seed import MODELS, SYSTEM, Shop, add_agent, add_model, new_shop
-from tests.runtime.fake_agent_llm import IN, OUT, Call, Fail, FakeAgentLlm, Say, Slow
+from tests.runtime.fake_agent_llm import IN, OUT, Call, Fail, FakeAgentLlm, Say, Slow, Step
+from tests.runtime.seed import LOOKUP
 
 ASK = "Where is order 42?"
 
@@ -143,12 +145,18 @@ def test_each_provider_runs_a_tool_then_answers(
     roles = [m["role"] for m in result.messages]
     assert roles == ["user", "assistant", "tool", "assistant"]
     assert result.messages[1]["tool_calls"][0]["arguments"] == {"order_id": "42"}
+    if provider in ("openai", "custom"):  # the declared schema as it is, not rewritten
+        assert first.body["tools"][0]["function"]["parameters"] == LOOKUP["parameters"]
+        assert "strict" not in first.body["tools"][0]["function"]
+        limit = "max_tokens" if provider == "custom" else "max_completion_tokens"
+        assert first.body[limit] == 300
     # the agent's settings reached the provider, and its own key
     assert "300" in json.dumps(first.body)
     assert shop.api_keys["m"] in json.dumps(first.headers) or shop.api_keys["m"] in first.path
     # nothing private in the result's repr
     text = repr(result)
-    assert ASK not in text and "42" not in text and shop.api_keys["m"] not in text
+    assert ASK not in text and shop.api_keys["m"] not in text
+    assert "order_id" not in text and "shipped" not in text
 
 
 def test_a_conversation_continues(store: Store, fake: FakeAgentLlm) -> None:
@@ -269,11 +277,12 @@ def _chain(store: Store, primary: FakeAgentLlm, backup: FakeAgentLlm) -> Shop:
 def test_a_failing_model_falls_back(any_store: Store, failure: str) -> None:
     with FakeAgentLlm.running() as primary, FakeAgentLlm.running() as backup:
         shop = _chain(any_store, primary, backup)
-        primary.script = [
-            {"503": Fail(503), "429": Fail(429), "timeout": Slow(3, Say("late"))}.get(
-                failure, Say("unused")
-            )
-        ]
+        failures: dict[str, Step] = {
+            "503": Fail(503),
+            "429": Fail(429),
+            "timeout": Slow(3, Say("late")),
+        }
+        primary.script = [failures.get(failure, Say("unused"))]
         if failure == "connection":
             primary._server.shutdown()
             primary._server.server_close()
@@ -398,3 +407,34 @@ def test_arun_and_a_resolved_config_run(store: Store, fake: FakeAgentLlm) -> Non
     cfg = resolve("shop", "prd", "support", private_key=shop.keys["prd"], store=store)
     again = cfg.run("Hi", handlers={"lookup_order": Lookups()})
     assert again.status == "completed" and again.messages[0] == {"role": "user", "content": "Hi"}
+
+
+def test_nothing_private_in_the_log(
+    store: Store, fake: FakeAgentLlm, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = new_shop(store)
+    with FakeAgentLlm.running(Fail(503)) as failing:
+        add_model(store, shop, "main", "openai", failing.url)
+        add_model(store, shop, "backup", "openai", fake.url)
+        add_agent(store, "support", "main", fallbacks=["backup"])
+        fake.script = [Call("lookup_order", {"order_id": "secret-7"}), Say("ok")]
+        caplog.set_level("INFO")
+        result = _run(store, shop, "support", input="my card is 4242")
+    assert result.status == "completed" and result.model == "backup"
+    assert caplog.records  # the SDKs' HTTP lines were captured
+    for secret in ("4242", "secret-7", shop.api_keys["main"], shop.api_keys["backup"]):
+        assert secret not in caplog.text and secret not in repr(result)
+
+
+def test_a_missing_extra_names_it(
+    store: Store, fake: FakeAgentLlm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = new_shop(store)
+    add_model(store, shop, "m", "openai", fake.url)
+    add_agent(store, "support", "m")
+    monkeypatch.setitem(sys.modules, "pydantic_ai", None)
+    monkeypatch.delitem(sys.modules, "llmreg.runtime._engine", raising=False)
+    with pytest.raises(LlmregError, match=r"pip install 'llmreg\[agents\]'") as exc:
+        _run(store, shop, "support")
+    assert "\n" not in str(exc.value)
+    assert fake.take() == []

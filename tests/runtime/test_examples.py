@@ -117,8 +117,9 @@ def test_support_agent_example(tmp_path: Path, stream: bool) -> None:
     example's handler answers, the model's answer is printed with the run's summary."""
     db = f"sqlite:///{tmp_path / 'registry.db'}"
     store = SqlStore(db)
-    script = [Call("lookup_order", {"order_id": "42"}), Say("Order 42 has shipped with DHL.")]
-    with FakeAgentLlm.running(*script) as fake:
+    with FakeAgentLlm.running(
+        Call("lookup_order", {"order_id": "42"}), Say("Order 42 has shipped with DHL.")
+    ) as fake:
         try:
             shop = new_shop(store)
             add_model(store, shop, "claude", "anthropic", fake.url)
