@@ -101,12 +101,13 @@ class LlmregProvider(Provider):
             plain_map(request.old_state),
             plain_map(request.new_inputs),
         )
+        # Output diffs (as the dynamic resources'): a refresh changes outputs, not inputs.
         detailed = {
             name: PropertyDiff(
                 PropertyDiffKind.UPDATE_REPLACE
                 if name in diffed.replaces
                 else PropertyDiffKind.UPDATE,
-                input_diff=True,
+                input_diff=False,
             )
             for name in diffed.changed
         }

@@ -111,8 +111,10 @@ class _NamingDiffResponse:
             kind = self._proto.PropertyDiff
             replaces = set(fields.get("replaces") or [])
             fields["diffs"] = names
+            # Not input diffs: the engine then shows old and new *outputs*, which is what a
+            # refresh changed (its inputs stay as they were) and, in a preview, the same values.
             fields["detailedDiff"] = {
-                n: kind(kind=kind.UPDATE_REPLACE if n in replaces else kind.UPDATE, inputDiff=True)
+                n: kind(kind=kind.UPDATE_REPLACE if n in replaces else kind.UPDATE)
                 for n in names
             }
             fields["hasDetailedDiff"] = True
