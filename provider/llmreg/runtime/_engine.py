@@ -71,6 +71,7 @@ from .run_result import (
     Fallback,
     Message,
     RunResult,
+    Status,
     TextDelta,
     ToolCall,
     ToolEnd,
@@ -148,7 +149,8 @@ def _settings(cfg: ResolvedConfig) -> ModelSettings:
         out["stop_sequences"] = list(cfg.stop_sequences)
     if cfg.timeout is not None:
         out["timeout"] = cfg.timeout / 1000
-    return ModelSettings(**out)  # type: ignore[typeddict-item]
+    settings: ModelSettings = ModelSettings(**out)  # type: ignore[typeddict-item]
+    return settings
 
 
 def _model(cfg: ResolvedConfig, *, last: bool) -> Model:
@@ -297,7 +299,11 @@ def _tool(tool: Tool, handler: Handler, state: _State) -> PaiTool[None]:
             raise ToolFailed(error)
         return result
 
-    return PaiTool.from_schema(call, tool.name, tool.description, tool.parameters, takes_ctx=True)
+    out: PaiTool[None] = PaiTool.from_schema(
+        call, tool.name, tool.description, tool.parameters, takes_ctx=True
+    )
+    out.strict = False  # the declared schema as it is (strict mode would rewrite it)
+    return out
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -431,7 +437,9 @@ async def events(plan: Plan, *, stream: bool) -> AsyncIterator[Event]:
         request_limit=plan.limits.max_iterations, total_tokens_limit=plan.limits.max_tokens
     )
     timeout = plan.limits.timeout / 1000 if plan.limits.timeout is not None else None
-    status, output, reason = "failed", None, None
+    status: Status = "failed"
+    output: str | None = None
+    reason: str | None = None
     history = from_neutral(plan.history)
     run: Any = None
     try:
@@ -440,6 +448,7 @@ async def events(plan: Plan, *, stream: bool) -> AsyncIterator[Event]:
         ) as run:
             async for node in run:
                 if stream and Agent.is_model_request_node(node):
+                    deltas: Any
                     async with node.stream(run.ctx) as deltas:
                         async for event in deltas:
                             for pending in state.flush():
@@ -464,7 +473,7 @@ async def events(plan: Plan, *, stream: bool) -> AsyncIterator[Event]:
     usage = run.usage if run is not None else None
     messages = to_neutral(run.all_messages()) if run is not None else []
     result = RunResult(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         output=output if status == "completed" else None,
         stop_reason=reason,
         iterations=usage.requests if usage is not None else 0,
