@@ -87,7 +87,6 @@ class _State:
     """What one run has seen so far (kept outside pydantic-ai, so a stopped run reports it)."""
 
     chain: list[str]
-    providers: dict[str, str]
     last_tag: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     pending: list[Event] = field(default_factory=list)
@@ -423,10 +422,7 @@ async def events(plan: Plan, *, stream: bool) -> AsyncIterator[Event]:
     """Run ``plan``: its events (text deltas only when ``stream``), the last one :class:`Done`."""
     started = time.monotonic()
     primary = plan.chain[0]
-    state = _State(
-        chain=[c.model_tag for c in plan.chain],
-        providers={c.model_tag: c.provider for c in plan.chain},
-    )
+    state = _State(chain=[c.model_tag for c in plan.chain])
     agent: Agent[None, str] = Agent(
         _chain_model(plan.chain, state),
         instructions=primary.system_prompt,

@@ -200,7 +200,8 @@ def stream_config(
     timeout: int | None = None,
 ) -> Iterator[Event]:
     """The events of a run, as they come (checks done before the first one); the run goes on
-    in an event loop on a thread of its own. Leaving the loop early cancels the run."""
+    in an event loop on a thread of its own. Leaving the loop early ends the run at its next
+    event."""
     return _pumped(plan(cfg, input, handlers, max_iterations, max_tokens, timeout))
 
 
