@@ -310,7 +310,9 @@ async def stylesheet() -> Response:
     "/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 )
 async def elsewhere(request: Request, rest: str) -> Response:
-    """Any other console path: 405 naming the allowed methods of a console route, else 404."""
+    """Any other console path: 405 naming the allowed methods of a console route, else 404.
+    Logged and counted as unmatched, as the API's unknown paths are (no request value)."""
+    request.scope["route"] = None
     allowed: set[str] = set()
     for route in router.routes:
         if getattr(route, "path", "").endswith("{rest:path}"):
