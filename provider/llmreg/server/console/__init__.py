@@ -12,9 +12,12 @@ it for operators.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from markupsafe import Markup
 
+from ..cache import Lru
 from .pages import router
 from .session import Sessions
+from .views import ProductPage
 
 
 def install(app: FastAPI, secret: str | None) -> None:
@@ -22,6 +25,8 @@ def install(app: FastAPI, secret: str | None) -> None:
     ``secret`` keys its session cookies (random when None: sessions then last as long as the
     process)."""
     app.state.console_sessions = Sessions(secret)
+    app.state.console_views = Lru[ProductPage](64)
+    app.state.console_html = Lru[Markup](64)
     app.include_router(router)
 
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 import sqlalchemy as sa
 from fastapi import APIRouter
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +22,7 @@ from ...domain.common import SLUG_PATTERN
 from ...errors import LlmregError
 from ...store.base import Kind
 from ..auth import Principal
+from ..cache import Lru
 from ..errors import ApiError, from_database, from_llmreg
 from . import render, views
 from .access import SignIn, caller, registry_of, same_origin, sessions_of, sign_in
@@ -108,6 +110,16 @@ def _slugs(*values: str) -> None:
         raise _not_found()  # no record can have such a name
 
 
+def _views(request: Request) -> Lru[views.ProductPage]:
+    cache: Lru[views.ProductPage] = request.app.state.console_views
+    return cache
+
+
+def _html(request: Request) -> Lru[Markup]:
+    cache: Lru[Markup] = request.app.state.console_html
+    return cache
+
+
 def _page(request: Request, who: Principal, template: str, **context: Any) -> Response:
     return render.page(template, who=who, csrf=_csrf(request), **context)
 
@@ -119,7 +131,7 @@ def _page(request: Request, who: Principal, template: str, **context: Any) -> Re
 async def index(request: Request) -> Response:
     async def view(who: Principal) -> Response:
         store = registry_of(request).store
-        products = await run_in_threadpool(views.index, store, who)
+        products = await run_in_threadpool(views.index, store, who, _views(request))
         return _page(request, who, "index.html", title="Products", products=products)
 
     return await _guarded(request, view)
@@ -132,8 +144,13 @@ async def product_page(request: Request, product: str) -> Response:
         store = registry_of(request).store
 
         def work() -> Response:
-            page = views.product_page(store, who, product)
-            return _page(request, who, "product.html", title=page.tag, p=page)
+            view = views.product_view(store, who, product, _views(request))
+            key = (product, view.audit_version)
+            html = _html(request).get(key)
+            if html is None:
+                html = render.fragment("product_main.html", p=view)
+                _html(request).put(key, html)
+            return _page(request, who, "product.html", title=product, main=html)
 
         return await run_in_threadpool(work)
 
@@ -162,7 +179,7 @@ async def model_page(request: Request, product: str, model: str) -> Response:
         store = registry_of(request).store
 
         def work() -> Response:
-            page = views.model_page(store, who, product, model)
+            page = views.model_page(store, who, product, model, _views(request))
             return _page(request, who, "model.html", title=f"{product}/{model}", page=page)
 
         return await run_in_threadpool(work)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.responses import Response
 
 HERE = Path(__file__).parent
@@ -76,6 +77,11 @@ def page(
         media_type="text/html; charset=utf-8",
         headers={**PAGE_HEADERS, **(headers or {})},
     )
+
+
+def fragment(template: str, **context: Any) -> Markup:
+    """A rendered part of a page, for a page to include as is (it is escaped already)."""
+    return Markup(environment().get_template(template).render(**context))  # noqa: S704
 
 
 def redirect(location: str, *, headers: dict[str, str] | None = None) -> Response:

@@ -1,15 +1,20 @@
 """What each console page shows, read from the store the API reads and resolved by the code
 the API resolves with (``llmreg.overrides.resolve_env``, as ``routes.resolved`` does).
 
-Each function reads a page's records in a few statements (a product page is two ``list`` calls,
-however many models and agents it has), checks the caller's read access first, and answers
-plain data for the templates: never a key, a sealed key or a token.
+Each function checks the caller's read access first, reads a page's records in a few
+statements (a product page is two ``list`` calls, however many models and agents it has), and
+answers plain data for the templates: never a key, a sealed key or a token.
+
+A product's view (its envs, models and agents: the product page, the counts of the index, the
+users of a model) is kept per process under the product's *version*: the id of its newest
+audit entry. Every write of a record of the product adds one (restores too), so a page never
+shows a state older than the version it read first; the key is read before the records.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +28,7 @@ from ...overrides import ResolvedEnv, resolve_env
 from ...sealing import fingerprint
 from ...store.base import AnyRecord, AuditEntry, Kind, Stored, describe
 from ..auth import Principal
+from ..cache import Lru
 from ..store_types import RegistryStore
 
 SETTINGS = tuple(to_camel(name) for name in OVERRIDABLE_FIELDS)
@@ -69,18 +75,19 @@ class ProductSummary:
     changed_by: str | None
 
 
-def index(store: RegistryStore, who: Principal) -> list[ProductSummary]:
+def index(store: RegistryStore, who: Principal, cache: Lru[ProductPage]) -> list[ProductSummary]:
     out = []
     for stored in readable_products(store, who):
         product: ProductRecord = _record(stored)
         last = store.history(product=product.tag, limit=1)
+        view = product_view(store, who, product.tag, cache)
         out.append(
             ProductSummary(
                 tag=product.tag,
                 name=product.name,
                 envs=product.env_slugs(),
-                models=len(store.list(Kind.MODEL, product.tag)),
-                agents=len(store.list(Kind.AGENT, product.tag)),
+                models=len(view.models),
+                agents=len(view.agents),
                 changed_at=last[0].at if last else stored.updated_at,
                 changed_by=last[0].actor if last else stored.updated_by,
             )
@@ -138,6 +145,8 @@ class ProductPage:
     envs: list[EnvRow]
     models: list[ModelRow]
     agents: list[AgentRow]
+    audit_version: int = 0
+    """The product's version when it was read (``product_version``)."""
 
 
 def model_env_cell(env: ModelEnvRecord) -> ModelEnvCell:
@@ -166,7 +175,30 @@ def fallbacks_of(agent: AgentRecord) -> list[str]:
     return out
 
 
+def product_version(store: RegistryStore, tag: str) -> int:
+    """The id of the product's newest audit entry (0 before any): it changes with every write
+    of the product or of one of its models and agents."""
+    last = store.history(product=tag, limit=1)
+    return last[0].id if last else 0
+
+
+def product_view(
+    store: RegistryStore, who: Principal, tag: str, cache: Lru[ProductPage]
+) -> ProductPage:
+    """The product page's data, read again only when the product's version changed."""
+    if not who.may_read(tag):
+        raise _missing(Kind.PRODUCT, tag, tag)
+    version = product_version(store, tag)  # before the records: never newer than them
+    view = cache.get((tag, version))
+    if view is None:
+        view = product_page(store, who, tag)
+        view = replace(view, audit_version=version)
+        cache.put((tag, version), view)
+    return view
+
+
 def product_page(store: RegistryStore, who: Principal, tag: str) -> ProductPage:
+    """The product page's data, read now (``product_view`` reuses it while nothing changed)."""
     stored = _product(store, who, tag)
     product: ProductRecord = _record(stored)
     slugs = product.env_slugs()
@@ -340,8 +372,10 @@ class ModelPage:
     rows: tuple[str, ...] = RESOLVED_ROWS
 
 
-def model_page(store: RegistryStore, who: Principal, product: str, tag: str) -> ModelPage:
-    _product(store, who, product)
+def model_page(
+    store: RegistryStore, who: Principal, product: str, tag: str, cache: Lru[ProductPage]
+) -> ModelPage:
+    view = product_view(store, who, product, cache)
     keys = [(Kind.PRODUCT, product, product), (Kind.MODEL, product, tag)]
     found = store.get_many(keys)
     if keys[0] not in found:
@@ -353,12 +387,7 @@ def model_page(store: RegistryStore, who: Principal, product: str, tag: str) -> 
     model: LlmModelRecord = _record(stored)
     envs = product_rec.env_slugs()
     by_slug = {e.slug: e for e in model.envs}
-    users = [
-        a.record.tag
-        for a in store.list(Kind.AGENT, product)
-        if isinstance(a.record, AgentRecord)
-        and (a.record.model == tag or tag in fallbacks_of(a.record))
-    ]
+    users = [a.tag for a in view.agents if a.model == tag or tag in a.fallbacks]
     return ModelPage(
         product=product,
         product_name=product_rec.name,

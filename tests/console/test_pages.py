@@ -1,0 +1,54 @@
+"""What the pages show, through the bearer access scripts use: the product page follows every
+write at once (its view is reused only while the product's audit history is unchanged), and
+the history filters."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.harness.registry import RegistryServer
+from tests.server.conftest import Fixture, admin_client
+from tests.store import records as r
+
+
+def test_pages_follow_every_write(registry: RegistryServer, world: Fixture) -> None:
+    reader = {"Authorization": f"Bearer {world.tokens['read-a']}"}
+    product = f"/console/products/{world.a}"
+    with (
+        httpx.Client(base_url=registry.url, headers=reader, timeout=30) as client,
+        admin_client(registry) as admin,
+    ):
+        before = client.get(product).text
+        assert "fresh-agent" not in before
+        count = client.get("/console/").text
+        agent = r.agent(world.a, "fresh-agent", tools=[{"name": "fresh_tool"}])
+        admin.put(f"{'/v1/products/'}{world.a}/agents/fresh-agent", json=agent.to_wire())
+        after = client.get(product).text
+        assert "fresh-agent" in after and "fresh_tool" in after
+        assert client.get("/console/").text != count  # the agents count moved
+        users = client.get(f"{product}/models/claude").text
+        assert "fresh-agent" in users
+        renamed = r.agent(world.a, "fresh-agent", name="Renamed Fresh")
+        admin.put(f"/v1/products/{world.a}/agents/fresh-agent", json=renamed.to_wire())
+        assert "Renamed Fresh" in client.get(product).text
+        admin.delete(f"/v1/products/{world.a}/agents/fresh-agent").raise_for_status()
+        gone = client.get(product).text
+        assert "fresh-agent" not in gone
+        assert "fresh-agent" not in client.get(f"{product}/models/claude").text
+
+
+def test_history_filters(registry: RegistryServer, world: Fixture) -> None:
+    admin_token = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    with httpx.Client(base_url=registry.url, headers=admin_token, timeout=30) as client:
+        everything = client.get("/console/history").text
+        assert world.a in everything and world.b in everything
+        only_b = client.get("/console/history", params={"product": world.b}).text
+        assert f"product {world.b}" in only_b and f"{world.a}/" not in only_b
+        agents = client.get(
+            "/console/history", params={"product": world.a, "kind": "agents", "tag": "support"}
+        ).text
+        assert f"agent {world.a}/support" in agents and f"model {world.a}/" not in agents
+        nobody = client.get("/console/history", params={"actor": "no-such-actor-anywhere"})
+        assert nobody.status_code == 200 and "No entries match." in nobody.text
+        limited = client.get("/console/history", params={"limit": "1"}).text
+        assert limited.count("<tr>") == 2  # the header row and one entry
