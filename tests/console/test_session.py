@@ -5,6 +5,8 @@ console off."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -174,3 +176,20 @@ def test_the_console_can_be_turned_off(setting: str, monkeypatch: pytest.MonkeyP
         on = create_app(f"sqlite:///{tmp}/r.db", admin_token="adm", console=True)
         with TestClient(on) as client:
             assert client.get("/console/", headers={"Authorization": "Bearer adm"}).is_success
+
+
+def test_without_jinja2_serve_says_which_extra(tmp_path: Path) -> None:
+    """The console's template engine is part of the server extra: its absence is one line."""
+    code = (
+        "import sys\n"
+        "sys.modules['jinja2'] = None\n"
+        f"sys.argv = ['llmreg', 'serve', '--db', 'sqlite:///{tmp_path}/r.db', '--port', '1']\n"
+        "from llmreg.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert "jinja2 is not installed" in lines[0] and "llmreg[server]" in lines[0]
