@@ -17,7 +17,10 @@ from markupsafe import Markup
 from ..cache import Lru
 from .pages import router
 from .session import Sessions
-from .views import ProductPage
+from .views import ViewCache
+
+ROW_CACHE = 20_000
+"""Rendered table rows kept (a few hundred bytes each): 1,000 models and agents of ten products."""
 
 
 def install(app: FastAPI, secret: str | None) -> None:
@@ -25,8 +28,9 @@ def install(app: FastAPI, secret: str | None) -> None:
     ``secret`` keys its session cookies (random when None: sessions then last as long as the
     process)."""
     app.state.console_sessions = Sessions(secret)
-    app.state.console_views = Lru[ProductPage](64)
-    app.state.console_html = Lru[Markup](64)
+    app.state.console_views = ViewCache(64)
+    app.state.console_html = Lru[tuple[tuple[int, ...], Markup]](64)
+    app.state.console_rows = Lru[Markup](ROW_CACHE)
     app.include_router(router)
 
 

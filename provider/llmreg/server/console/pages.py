@@ -110,14 +110,42 @@ def _slugs(*values: str) -> None:
         raise _not_found()  # no record can have such a name
 
 
-def _views(request: Request) -> Lru[views.ProductPage]:
-    cache: Lru[views.ProductPage] = request.app.state.console_views
+def _views(request: Request) -> views.ViewCache:
+    cache: views.ViewCache = request.app.state.console_views
     return cache
 
 
-def _html(request: Request) -> Lru[Markup]:
-    cache: Lru[Markup] = request.app.state.console_html
-    return cache
+def _product_html(request: Request, view: views.ProductPage) -> Markup:
+    """The product page's content: kept per product version, and each row per record version
+    (after a write, only the rows of the records it changed are rendered again)."""
+    state = request.app.state
+    pages: Lru[tuple[tuple[int, ...], Markup]] = state.console_html
+    rows: Lru[Markup] = state.console_rows
+    found = pages.get(view.tag)
+    if found is not None and found[0] == view.audit:
+        return found[1]
+    envs = tuple(e.slug for e in view.envs)
+    model_rows = []
+    for m in view.models:
+        model_key = ("model", view.tag, m.tag, m.stamp, envs)
+        row = rows.get(model_key)
+        if row is None:
+            row = render.fragment("product_model_row.html", p=view, m=m)
+            rows.put(model_key, row)
+        model_rows.append(row)
+    agent_rows = []
+    for a in view.agents:
+        agent_key = ("agent", view.tag, a.tag, a.stamp)
+        row = rows.get(agent_key)
+        if row is None:
+            row = render.fragment("product_agent_row.html", p=view, a=a)
+            rows.put(agent_key, row)
+        agent_rows.append(row)
+    html = render.fragment(
+        "product_main.html", p=view, model_rows=model_rows, agent_rows=agent_rows
+    )
+    pages.put(view.tag, (view.audit, html))
+    return html
 
 
 def _page(request: Request, who: Principal, template: str, **context: Any) -> Response:
@@ -145,11 +173,7 @@ async def product_page(request: Request, product: str) -> Response:
 
         def work() -> Response:
             view = views.product_view(store, who, product, _views(request))
-            key = (product, view.audit_version)
-            html = _html(request).get(key)
-            if html is None:
-                html = render.fragment("product_main.html", p=view)
-                _html(request).put(key, html)
+            html = _product_html(request, view)
             return _page(request, who, "product.html", title=product, main=html)
 
         return await run_in_threadpool(work)

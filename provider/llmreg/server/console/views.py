@@ -6,9 +6,11 @@ statements (a product page is two ``list`` calls, however many models and agents
 answers plain data for the templates: never a key, a sealed key or a token.
 
 A product's view (its envs, models and agents: the product page, the counts of the index, the
-users of a model) is kept per process under the product's *version*: the id of its newest
-audit entry. Every write of a record of the product adds one (restores too), so a page never
-shows a state older than the version it read first; the key is read before the records.
+users of a model) is kept per process under the product's *version*: the ids of its newest
+audit entries (``AUDIT_WINDOW``). Every write of a record of the product adds one in the same
+transaction (restores too), so a page never shows a state older than the version it read
+first (the version is read before the records); after a few writes, only the records that the
+new entries name are read again.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ class ProductSummary:
     changed_by: str | None
 
 
-def index(store: RegistryStore, who: Principal, cache: Lru[ProductPage]) -> list[ProductSummary]:
+def index(store: RegistryStore, who: Principal, cache: ViewCache) -> list[ProductSummary]:
     out = []
     for stored in readable_products(store, who):
         product: ProductRecord = _record(stored)
@@ -124,6 +126,8 @@ class ModelRow:
     model: str
     envs: list[ModelEnvCell | None]
     """Aligned with the product's envs; None where the model has no configuration."""
+    stamp: tuple[int, datetime]
+    """The record's version and write time: a row's rendering is kept under it."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class AgentRow:
     model: str
     fallbacks: list[str]
     tools: list[str]
+    stamp: tuple[int, datetime]
 
 
 @dataclass(frozen=True)
@@ -145,8 +150,8 @@ class ProductPage:
     envs: list[EnvRow]
     models: list[ModelRow]
     agents: list[AgentRow]
-    audit_version: int = 0
-    """The product's version when it was read (``product_version``)."""
+    audit: tuple[int, ...] = ()
+    """The ids of the product's newest audit entries when it was read (``product_view``)."""
 
 
 def model_env_cell(env: ModelEnvRecord) -> ModelEnvCell:
@@ -175,26 +180,92 @@ def fallbacks_of(agent: AgentRecord) -> list[str]:
     return out
 
 
-def product_version(store: RegistryStore, tag: str) -> int:
-    """The id of the product's newest audit entry (0 before any): it changes with every write
-    of the product or of one of its models and agents."""
-    last = store.history(product=tag, limit=1)
-    return last[0].id if last else 0
+def model_row(stored: Stored[AnyRecord], slugs: list[str]) -> ModelRow:
+    model: LlmModelRecord = _record(stored)
+    by_slug = {e.slug: e for e in model.envs}
+    return ModelRow(
+        tag=model.tag,
+        name=model.name,
+        provider=model.provider,
+        model=model.model,
+        envs=[model_env_cell(by_slug[e]) if e in by_slug else None for e in slugs],
+        stamp=(stored.version, stored.updated_at),
+    )
 
 
-def product_view(
-    store: RegistryStore, who: Principal, tag: str, cache: Lru[ProductPage]
-) -> ProductPage:
-    """The product page's data, read again only when the product's version changed."""
+def agent_row(stored: Stored[AnyRecord]) -> AgentRow:
+    agent: AgentRecord = _record(stored)
+    return AgentRow(
+        tag=agent.tag,
+        name=agent.name,
+        model=agent.model,
+        fallbacks=fallbacks_of(agent),
+        tools=[t.name for t in agent.tools],
+        stamp=(stored.version, stored.updated_at),
+    )
+
+
+AUDIT_WINDOW = 50
+"""How many of a product's newest audit entries make its version. A write adds an entry in
+the same transaction as the record, so the newest ids change with every write; several ids,
+not just the newest, because concurrent PostgreSQL transactions may commit out of id order."""
+
+ViewCache = Lru[tuple[tuple[int, ...], "ProductPage"]]
+"""Product tag -> (version, view): one view per product, the latest read."""
+
+
+def product_view(store: RegistryStore, who: Principal, tag: str, cache: ViewCache) -> ProductPage:
+    """The product page's data: the cached view while the product's version is the same;
+    patched with the records that the audit entries since then name (one read of those
+    records); read whole when they cannot tell (too many writes, or the product itself)."""
     if not who.may_read(tag):
         raise _missing(Kind.PRODUCT, tag, tag)
-    version = product_version(store, tag)  # before the records: never newer than them
-    view = cache.get((tag, version))
+    recent = store.history(product=tag, limit=AUDIT_WINDOW)  # before the records
+    version = tuple(e.id for e in recent)
+    found = cache.get(tag)
+    if found is not None and found[0] == version:
+        return found[1]
+    view = _patched(store, found, recent) if found is not None else None
     if view is None:
         view = product_page(store, who, tag)
-        view = replace(view, audit_version=version)
-        cache.put((tag, version), view)
+    view = replace(view, audit=version)
+    cache.put(tag, (version, view))
     return view
+
+
+def _patched(
+    store: RegistryStore,
+    found: tuple[tuple[int, ...], ProductPage],
+    recent: list[AuditEntry],
+) -> ProductPage | None:
+    seen = set(found[0])
+    if not seen or not seen.intersection(e.id for e in recent):
+        return None  # more writes than the window holds: read it whole
+    changed = [e for e in recent if e.id not in seen]
+    if any(e.kind == Kind.PRODUCT for e in changed):
+        return None
+    old = found[1]
+    keys = list(dict.fromkeys((Kind(e.kind), old.tag, e.tag) for e in changed))
+    now = store.get_many(keys)
+    slugs = [e.slug for e in old.envs]
+    models = {r.tag: r for r in old.models}
+    agents = {r.tag: r for r in old.agents}
+    for key in keys:
+        kind, _, tag = key
+        stored = now.get(key)
+        if kind == Kind.MODEL:
+            models.pop(tag, None)
+            if stored is not None:
+                models[tag] = model_row(stored, slugs)
+        elif kind == Kind.AGENT:
+            agents.pop(tag, None)
+            if stored is not None:
+                agents[tag] = agent_row(stored)
+    return replace(
+        old,
+        models=[models[t] for t in sorted(models)],
+        agents=[agents[t] for t in sorted(agents)],
+    )
 
 
 def product_page(store: RegistryStore, who: Principal, tag: str) -> ProductPage:
@@ -202,31 +273,8 @@ def product_page(store: RegistryStore, who: Principal, tag: str) -> ProductPage:
     stored = _product(store, who, tag)
     product: ProductRecord = _record(stored)
     slugs = product.env_slugs()
-    models = []
-    for s in store.list(Kind.MODEL, tag):
-        model: LlmModelRecord = _record(s)
-        by_slug = {e.slug: e for e in model.envs}
-        models.append(
-            ModelRow(
-                tag=model.tag,
-                name=model.name,
-                provider=model.provider,
-                model=model.model,
-                envs=[model_env_cell(by_slug[e]) if e in by_slug else None for e in slugs],
-            )
-        )
-    agents = []
-    for s in store.list(Kind.AGENT, tag):
-        agent: AgentRecord = _record(s)
-        agents.append(
-            AgentRow(
-                tag=agent.tag,
-                name=agent.name,
-                model=agent.model,
-                fallbacks=fallbacks_of(agent),
-                tools=[t.name for t in agent.tools],
-            )
-        )
+    models = sorted((model_row(s, slugs) for s in store.list(Kind.MODEL, tag)), key=lambda r: r.tag)
+    agents = sorted((agent_row(s) for s in store.list(Kind.AGENT, tag)), key=lambda r: r.tag)
     return ProductPage(
         tag=product.tag,
         name=product.name,
@@ -373,7 +421,7 @@ class ModelPage:
 
 
 def model_page(
-    store: RegistryStore, who: Principal, product: str, tag: str, cache: Lru[ProductPage]
+    store: RegistryStore, who: Principal, product: str, tag: str, cache: ViewCache
 ) -> ModelPage:
     view = product_view(store, who, product, cache)
     keys = [(Kind.PRODUCT, product, product), (Kind.MODEL, product, tag)]
