@@ -52,3 +52,32 @@ def test_history_filters(registry: RegistryServer, world: Fixture) -> None:
         assert nobody.status_code == 200 and "No entries match." in nobody.text
         limited = client.get("/console/history", params={"limit": "1"}).text
         assert limited.count("<tr>") == 2  # the header row and one entry
+
+
+def test_more_writes_than_the_window_and_product_changes_show(
+    registry: RegistryServer, world: Fixture
+) -> None:
+    reader = {"Authorization": f"Bearer {world.tokens['read-a']}"}
+    product = f"/console/products/{world.a}"
+    tags = [f"bulk-{i:02d}" for i in range(60)]  # more writes than views.AUDIT_WINDOW
+    with (
+        httpx.Client(base_url=registry.url, headers=reader, timeout=30) as client,
+        admin_client(registry) as admin,
+    ):
+        assert "bulk-00" not in client.get(product).text
+        for tag in reversed(tags):
+            agent = r.agent(world.a, tag)
+            admin.put(f"/v1/products/{world.a}/agents/{tag}", json=agent.to_wire())
+        page = client.get(product).text
+        positions = [page.index(f'agents/{tag}"') for tag in tags]
+        assert positions == sorted(positions), "rows in tag order"
+        admin.put(
+            f"/v1/products/{world.a}", json=r.product(world.a, name="Renamed Product").to_wire()
+        ).raise_for_status()
+        assert "Renamed Product" in client.get(product).text
+        for tag in tags[:3]:
+            admin.delete(f"/v1/products/{world.a}/agents/{tag}").raise_for_status()
+        page = client.get(product).text
+        assert "bulk-00" not in page and "bulk-03" in page
+        for tag in tags[3:]:
+            admin.delete(f"/v1/products/{world.a}/agents/{tag}").raise_for_status()
