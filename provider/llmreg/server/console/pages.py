@@ -1,7 +1,8 @@
 """The console's routes: each page authenticates (``access``), reads its view (``views``) in a
 worker thread and renders it (``render``). Every failure is a page with the status the API
-would answer (``errors.from_llmreg`` / ``from_database``), never a 5xx for any path or query,
-and never an echo of a request value."""
+would answer (``errors.from_llmreg`` / ``from_database``), never a 5xx for any path or query;
+a request value is echoed only when it is a record's name (a slug: ``product 'x' does not
+exist``), and the pasted token never."""
 
 from __future__ import annotations
 
