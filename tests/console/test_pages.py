@@ -4,9 +4,13 @@ the history filters."""
 
 from __future__ import annotations
 
-import httpx
+from pathlib import Path
 
-from tests.harness.registry import RegistryServer
+import httpx
+import pytest
+
+from tests.harness.postgres import postgres_database, require_postgres_dsn
+from tests.harness.registry import RegistryServer, running_registry
 from tests.server.conftest import Fixture, admin_client
 from tests.store import records as r
 
@@ -81,3 +85,33 @@ def test_more_writes_than_the_window_and_product_changes_show(
         assert "bulk-00" not in page and "bulk-03" in page
         for tag in tags[3:]:
             admin.delete(f"/v1/products/{world.a}/agents/{tag}").raise_for_status()
+
+
+@pytest.mark.postgres
+def test_every_page_on_postgresql(tmp_path: Path) -> None:
+    """The same pages over PostgreSQL, following a write, and hostile paths never a 5xx."""
+    with postgres_database(require_postgres_dsn()) as url, running_registry(tmp_path, url) as srv:
+        auth = {"Authorization": f"Bearer {srv.admin_token}"}
+        with httpx.Client(base_url=srv.url, headers=auth, timeout=30) as client:
+            client.put("/v1/products/pg", json=r.product("pg").to_wire()).raise_for_status()
+            model = r.model("pg", "m", temperature=0.4)
+            client.put("/v1/products/pg/models/m", json=model.to_wire()).raise_for_status()
+            agent = r.agent("pg", "a", model="m", modelConfig={"maxTokens": 9})
+            client.put("/v1/products/pg/agents/a", json=agent.to_wire()).raise_for_status()
+            for path in (
+                "/console/",
+                "/console/products/pg",
+                "/console/products/pg/agents/a",
+                "/console/products/pg/models/m",
+                "/console/history?product=pg&kind=agents&tag=a&actor=admin",
+            ):
+                answer = client.get(path)
+                assert answer.status_code == 200, (path, answer.text[:300])
+            page = client.get("/console/products/pg/agents/a").text
+            assert 'data-setting="maxTokens"><span class="value">9</span>' in page
+            agent = r.agent("pg", "b", model="m")
+            client.put("/v1/products/pg/agents/b", json=agent.to_wire()).raise_for_status()
+            assert "agents/b" in client.get("/console/products/pg").text
+            for value in ("a%00b", "%ED%A0%80", "x" * 300, "..", "%FF"):
+                for path in (f"/console/products/{value}", f"/console/history?tag={value}"):
+                    assert client.get(path).status_code < 500, path
