@@ -115,3 +115,24 @@ def test_every_page_on_postgresql(tmp_path: Path) -> None:
             for value in ("a%00b", "%ED%A0%80", "x" * 300, "..", "%FF"):
                 for path in (f"/console/products/{value}", f"/console/history?tag={value}"):
                     assert client.get(path).status_code < 500, path
+
+
+def test_an_agents_fallback_chain_and_limits_show_per_env(
+    registry: RegistryServer, world: Fixture
+) -> None:
+    reader = {"Authorization": f"Bearer {world.tokens['read-a']}"}
+    with (
+        httpx.Client(base_url=registry.url, headers=reader, timeout=30) as client,
+        admin_client(registry) as admin,
+    ):
+        gpt = r.model(world.a, "gpt", envs=("prd",), provider="openai", model="gpt-4o")
+        admin.put(f"/v1/products/{world.a}/models/gpt", json=gpt.to_wire()).raise_for_status()
+        agent = r.agent(world.a, "chained", fallbacks=["gpt"], termination={"maxTokens": 900})
+        admin.put(f"/v1/products/{world.a}/agents/chained", json=agent.to_wire())
+        page = client.get(f"/console/products/{world.a}/agents/chained").text
+        assert "fallbacks: " in page and f"/console/products/{world.a}/models/gpt" in page
+        assert "maxIterations 10" in page and "maxTokens 900" in page
+        prd = page.split('data-env="prd" data-setting="fallbacks">')[1].split("</td>")[0]
+        assert "gpt (openai gpt-4o)" in prd
+        dev = page.split('data-env="dev" data-setting="fallbacks">')[1].split("</td>")[0]
+        assert "left out (no active config): gpt" in dev

@@ -114,8 +114,7 @@ class _NamingDiffResponse:
             # Not input diffs: the engine then shows old and new *outputs*, which is what a
             # refresh changed (its inputs stay as they were) and, in a preview, the same values.
             fields["detailedDiff"] = {
-                n: kind(kind=kind.UPDATE_REPLACE if n in replaces else kind.UPDATE)
-                for n in names
+                n: kind(kind=kind.UPDATE_REPLACE if n in replaces else kind.UPDATE) for n in names
             }
             fields["hasDetailedDiff"] = True
         return self._proto.DiffResponse(**fields)

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from ...domain import AgentRecord, LlmModelRecord, ProductRecord
-from ...domain.llm_model import ModelEnvRecord
+from ...domain.llm_model import ModelEnvRecord, ModelSettings
 from ...domain.model_config import OVERRIDABLE_FIELDS
 from ...errors import NotFound
 from ...overrides import ResolvedEnv, resolve_env
@@ -169,17 +169,6 @@ def model_env_cell(env: ModelEnvRecord) -> ModelEnvCell:
     )
 
 
-def fallbacks_of(agent: AgentRecord) -> list[str]:
-    """The tags of an agent's fallback models, in order (none when its record has none)."""
-    out = []
-    for item in getattr(agent, "fallbacks", None) or []:
-        tag = item if isinstance(item, str) else getattr(item, "model", None)
-        tag = tag if isinstance(tag, str) else getattr(item, "tag", None)
-        if isinstance(tag, str):
-            out.append(tag)
-    return out
-
-
 def model_row(stored: Stored[AnyRecord], slugs: list[str]) -> ModelRow:
     model: LlmModelRecord = _record(stored)
     by_slug = {e.slug: e for e in model.envs}
@@ -199,7 +188,7 @@ def agent_row(stored: Stored[AnyRecord]) -> AgentRow:
         tag=agent.tag,
         name=agent.name,
         model=agent.model,
-        fallbacks=fallbacks_of(agent),
+        fallbacks=list(agent.fallbacks or []),
         tools=[t.name for t in agent.tools],
         stamp=(stored.version, stored.updated_at),
     )
@@ -306,6 +295,10 @@ class Column:
     note: str | None = None
     """Why there is nothing to resolve in this env (the model has no active config there)."""
     values: dict[str, Value] = field(default_factory=dict)
+    chain: list[str] = field(default_factory=list)
+    """The agent's fallback models in this env, in order: ``tag (provider model)``."""
+    left_out: list[str] = field(default_factory=list)
+    """Fallback models without an active config in this env."""
 
 
 def _show(value: object) -> str:
@@ -324,17 +317,22 @@ def _column(env: str, resolved: ResolvedEnv) -> Column:
         values[name] = Value(
             _show(wire[name]) if name in wire else None, str(layer) if layer else None
         )
-    return Column(env, values=values)
+    chain = [f"{f.tag} ({f.provider} {f.model})" for f in resolved.fallbacks or []]
+    return Column(env, values=values, chain=chain, left_out=resolved.fallbacks_left_out or [])
 
 
 RESOLVED_ROWS = ("provider", "model", "baseUrl", *SETTINGS)
 
 
 def resolved_columns(
-    envs: list[str], model: LlmModelRecord, agent: AgentRecord | None
+    envs: list[str],
+    model: LlmModelRecord,
+    agent: AgentRecord | None,
+    fallbacks: dict[str, ModelSettings] | None = None,
 ) -> list[Column]:
     """Per env of the product: the merged settings (model < agent < env) with each value's
-    layer, or a note where the model has no active configuration."""
+    layer, and the agent's fallback chain, or a note where the model has no active
+    configuration."""
     settings = model.model_settings()
     columns = []
     for env in envs:
@@ -344,15 +342,8 @@ def resolved_columns(
         elif not config.active:
             columns.append(Column(env, note=f"model '{model.tag}' is inactive here"))
         else:
-            columns.append(_column(env, resolve_env(settings, agent, env)))
+            columns.append(_column(env, resolve_env(settings, agent, env, None, fallbacks)))
     return columns
-
-
-def _wire(value: object) -> dict[str, Any] | None:
-    """A record field's wire form, if the record has the field (e.g. ``termination``)."""
-    to_wire = getattr(value, "to_wire", None)
-    wire = to_wire() if callable(to_wire) else None
-    return wire if isinstance(wire, dict) else None
 
 
 @dataclass(frozen=True)
@@ -388,7 +379,15 @@ def agent_page(store: RegistryStore, who: Principal, product: str, tag: str) -> 
     if model_stored is None:
         raise _missing(Kind.MODEL, product, agent.model)
     model: LlmModelRecord = _record(model_stored)
-    termination = getattr(agent, "termination", None)
+    chain_keys = [(Kind.MODEL, product, t) for t in agent.fallbacks or []]
+    fallbacks = (
+        {
+            key[2]: _record(found).model_settings()
+            for key, found in store.get_many(chain_keys).items()
+        }
+        if chain_keys
+        else {}
+    )
     return AgentPage(
         product=product,
         product_name=product_rec.name,
@@ -398,10 +397,10 @@ def agent_page(store: RegistryStore, who: Principal, product: str, tag: str) -> 
         updated_by=stored.updated_by,
         model=model.tag,
         model_name=model.name,
-        fallbacks=fallbacks_of(agent),
-        termination=_wire(termination),
+        fallbacks=list(agent.fallbacks or []),
+        termination=agent.termination.limits().to_wire() if agent.termination else None,
         envs=product_rec.env_slugs(),
-        columns=resolved_columns(product_rec.env_slugs(), model, agent),
+        columns=resolved_columns(product_rec.env_slugs(), model, agent, fallbacks),
     )
 
 
