@@ -253,7 +253,7 @@ def test_limits_stop_the_run(store: Store, fake: FakeAgentLlm) -> None:
     fake.script = [Slow(0.5, Call("lookup_order", {"order_id": "42"}))]
     result = _run(store, shop, "hasty")
     assert (result.status, result.stop_reason) == ("stopped", "timeout")
-    assert 1.4 < result.elapsed < 3 and 1 <= result.iterations <= 3
+    assert 1.4 < result.elapsed < 10 and 1 <= result.iterations <= 3  # 10: a loaded machine
 
 
 def test_the_default_limit_is_ten_model_calls(store: Store, fake: FakeAgentLlm) -> None:
