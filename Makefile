@@ -72,6 +72,8 @@ test: venv
 	pulumi_bin="$$(scripts/setup-pulumi | tail -n 1)"; \
 	echo "==> PostgreSQL on loopback"; \
 	pg_dsn="$$(scripts/setup-postgres | tail -n 1)"; \
+	echo "==> Chromium for the console's browser tests"; \
+	scripts/setup-chromium >/dev/null; \
 	$(MAKE) --no-print-directory lint; \
 	echo "==> pytest"; \
 	PATH="$$pulumi_bin:$$PATH" LLMREG_PULUMI_BIN="$$pulumi_bin" LLMREG_TEST_PG_DSN="$$pg_dsn" \

@@ -61,3 +61,7 @@ echo "== the runtime in prd: llmreg resolve shop prd customer-support --explain"
 echo
 echo "== done. State: $work/backend, registry: $LLMREG_HOME/registry.db"
 echo "   Tear down: cd $work/project && PULUMI_BACKEND_URL=file://$work/backend PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE LLMREG_HOME=$LLMREG_HOME pulumi destroy --yes"
+echo
+echo "== the console: a read token, then the server on this demo's registry (Ctrl-C stops it)"
+echo "   $repo/.venv/bin/llmreg token create --name console --scope read --product shop --db sqlite:///$LLMREG_HOME/registry.db"
+echo "   $repo/.venv/bin/llmreg serve --db sqlite:///$LLMREG_HOME/registry.db   # open http://127.0.0.1:8080/console/ and paste the secret"

@@ -6,7 +6,8 @@ Public API:
   classes :class:`ModelEnvArgs`, :class:`ModelConfigArgs`, :class:`AgentEnvArgs`,
   :class:`ToolArgs`, :class:`TerminationArgs`.
 - The agent runtime: :func:`resolve`, :func:`resolve_model` and their result
-  :class:`ResolvedConfig`.
+  :class:`ResolvedConfig`; :func:`run`, :func:`arun`, :func:`stream`, :func:`astream` run an
+  agent (``llmreg[agents]``) and give a :class:`RunResult`.
 - The store: :func:`open_store`; errors in :mod:`llmreg.errors`.
 
 Names are loaded on first use, so that a runtime that only resolves configurations does not
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
         ToolArgsDict,
     )
     from .runtime import ResolvedConfig, resolve, resolve_model
+    from .runtime.agent_run import arun, astream, run, stream
+    from .runtime.run_result import RunResult
     from .store import open_store
 
 __version__ = "0.1.0"
@@ -60,6 +63,11 @@ _EXPORTS = {
     "ResolvedConfig": ".runtime",
     "resolve": ".runtime",
     "resolve_model": ".runtime",
+    "run": ".runtime.agent_run",
+    "arun": ".runtime.agent_run",
+    "stream": ".runtime.agent_run",
+    "astream": ".runtime.agent_run",
+    "RunResult": ".runtime.run_result",
     "open_store": ".store",
 }
 
@@ -76,13 +84,18 @@ __all__ = [
     "ModelEnvArgsDict",
     "Product",
     "ResolvedConfig",
+    "RunResult",
     "TerminationArgs",
     "TerminationArgsDict",
     "ToolArgs",
     "ToolArgsDict",
+    "arun",
+    "astream",
     "open_store",
     "resolve",
     "resolve_model",
+    "run",
+    "stream",
 ]
 
 

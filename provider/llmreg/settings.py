@@ -194,6 +194,21 @@ FORWARDED_ALLOW_IPS: Setting[str | None] = Setting(
     "`X-Forwarded-For` names the client, for the per-address rate limit.",
     shown_default="none: the peer address counts",
 )
+CONSOLE: Setting[bool] = Setting(
+    "LLMREG_CONSOLE",
+    _flag,
+    True,
+    "`llmreg serve`: `0` turns the read-only web console (`/console/`) off.",
+    shown_default="on",
+)
+CONSOLE_SECRET: Setting[str | None] = Setting(
+    "LLMREG_CONSOLE_SECRET",
+    _text,
+    None,
+    "`llmreg serve`: the key of the console's session cookies; give every server of one "
+    "database the same value, or a person signs in again on each.",
+    shown_default="random per `llmreg serve` (shared by its workers)",
+)
 SERVER_DB_URL: Setting[str | None] = Setting(
     "LLMREG_SERVER_DB_URL",
     _text,
@@ -216,6 +231,8 @@ ALL: tuple[Setting[Any], ...] = (
     LOG_LEVEL,
     TOKEN_CACHE_SECONDS,
     FORWARDED_ALLOW_IPS,
+    CONSOLE,
+    CONSOLE_SECRET,
     SERVER_DB_URL,
 )
 

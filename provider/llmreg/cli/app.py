@@ -42,7 +42,7 @@ app.add_typer(token_app, name="token")
 
 SERVER_EXTRA = "pip install 'llmreg[server]'"
 SERVER_MODULES = frozenset(
-    {"fastapi", "uvicorn", "starlette", "psycopg", "prometheus_client", "fastapi_offline"}
+    {"fastapi", "uvicorn", "starlette", "psycopg", "prometheus_client", "fastapi_offline", "jinja2"}
 )
 """What the ``server`` extra installs: the registry server and the PostgreSQL driver."""
 

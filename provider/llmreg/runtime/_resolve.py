@@ -7,6 +7,7 @@ costs no body and no parsing), on a SQL store by comparing record versions.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import weakref
@@ -18,8 +19,8 @@ from typing_extensions import Unpack
 
 from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
 from ..domain.common import STORED
-from ..errors import FieldProblem, ValidationFailed
-from ..overrides import resolve_env
+from ..errors import FieldProblem, NotFound, ValidationFailed
+from ..overrides import ResolvedModel, resolve_env
 from ..sealing import PrivateKey, open_sealed
 from ..store.base import Kind, ResolvedSource, Store
 from ..store.url import shared_store
@@ -39,6 +40,8 @@ class _Entry:
     validator: str  # the resolved endpoint's ETag, or the record versions
     agent: AgentRecord | None
     model: LlmModelRecord
+    fallbacks: dict[str, LlmModelRecord]
+    """The agent's fallback models that exist, by tag."""
 
 
 _CacheKey = tuple[str, str, str, str]
@@ -66,18 +69,28 @@ def _runtime_layer(overrides: Overrides) -> ModelConfig:
         raise ValidationFailed("runtime overrides", named) from None
 
 
+_Records = tuple[str, AgentRecord | None, LlmModelRecord, dict[str, LlmModelRecord]]
+
+
+def _stored_model(data: Any) -> LlmModelRecord:
+    return LlmModelRecord.model_validate(data, context={STORED: True})
+
+
 def _load(
     st: Store, product: str, env: str, agent: str | None, model: str | None, known: str | None
-) -> tuple[str, AgentRecord | None, LlmModelRecord] | None:
-    """Fetch the records; None when they still match the validator ``known``."""
+) -> _Records | None:
+    """Fetch the records (the agent's fallback models too, those that exist); None when they
+    still match the validator ``known``."""
     if agent is not None and isinstance(st, ResolvedSource):
         payload, etag = st.get_resolved(product, agent, env, known)
         if payload is None:
             return None
+        others = [_stored_model(m) for m in payload.get("fallbackModels") or []]
         return (
             etag,
             AgentRecord.model_validate(payload["agent"], context={STORED: True}),
-            LlmModelRecord.model_validate(payload["model"], context={STORED: True}),
+            _stored_model(payload["model"]),
+            {m.tag: m for m in others},
         )
     agent_rec: AgentRecord | None = None
     validator = ""
@@ -91,62 +104,103 @@ def _load(
     stored_model = st.get(Kind.MODEL, product, model)
     assert isinstance(stored_model.record, LlmModelRecord)
     validator += f"m{stored_model.version}"
+    fallbacks: dict[str, LlmModelRecord] = {}
+    for tag in agent_rec.fallbacks or [] if agent_rec is not None else []:
+        try:
+            stored = st.get(Kind.MODEL, product, tag)
+        except NotFound:
+            validator += ".f0"
+            continue
+        assert isinstance(stored.record, LlmModelRecord)
+        fallbacks[tag] = stored.record
+        validator += f".f{stored.version}"
     if validator == known:
         return None
-    return validator, agent_rec, stored_model.record
+    return validator, agent_rec, stored_model.record, fallbacks
 
 
 def _fetch(
     st: Store, product: str, env: str, agent: str | None, model: str | None, ttl: float
-) -> tuple[AgentRecord | None, LlmModelRecord]:
+) -> _Entry:
     key: _CacheKey = (product, env, agent or "", model or "")
     now = time.monotonic()
     with _lock:
         entries = _cache.setdefault(st, {})
     entry = entries.get(key)
     if entry is not None and now - entry.fetched_at < ttl:
-        return entry.agent, entry.model
+        return entry
     fresh = _load(st, product, env, agent, model, entry.validator if entry else None)
     if fresh is None:
         assert entry is not None
         entry.fetched_at = now  # revalidated: unchanged
-        return entry.agent, entry.model
-    validator, agent_rec, model_rec = fresh
-    entries[key] = _Entry(now, validator, agent_rec, model_rec)
-    return agent_rec, model_rec
+        return entry
+    validator, agent_rec, model_rec, fallbacks = fresh
+    entries[key] = entry = _Entry(now, validator, agent_rec, model_rec, fallbacks)
+    return entry
 
 
-def _build(
+def _open_key(
+    model: LlmModelRecord, product: str, env: str, private_key: PrivateKeys | None
+) -> ApiKey | None:
+    menv = model.active_env(env)
+    if not menv.sealed_keys():
+        return None
+    return ApiKey(
+        open_sealed(
+            menv.sealed_keys(), _keys(private_key), product=product, env=env, model_tag=model.tag
+        )
+    )
+
+
+def _config(
     product: str,
     env: str,
     agent: AgentRecord | None,
-    model: LlmModelRecord,
-    runtime: ModelConfig,
-    private_key: PrivateKeys | None,
+    model_tag: str,
+    resolved: ResolvedModel,
+    key: ApiKey | None,
 ) -> ResolvedConfig:
-    menv = model.active_env(env)
-    resolved = resolve_env(model.model_settings(), agent, env, runtime)
-    key: ApiKey | None = None
-    if menv.sealed_keys():
-        key = ApiKey(
-            open_sealed(
-                menv.sealed_keys(),
-                _keys(private_key),
-                product=product,
-                env=env,
-                model_tag=model.tag,
-            )
-        )
     return ResolvedConfig.of(
         resolved,
         product=product,
         env=env,
         agent=agent.tag if agent is not None else None,
-        model_tag=model.tag,
+        model_tag=model_tag,
         system_prompt=agent.system_prompt if agent is not None else None,
         tools=agent.tools if agent is not None else (),
         key=key,
     )
+
+
+def _build(
+    product: str,
+    env: str,
+    entry: _Entry,
+    runtime: ModelConfig,
+    private_key: PrivateKeys | None,
+) -> ResolvedConfig:
+    """The agent's (or model's) configuration; for an agent with fallbacks, its chain's too: the
+    fallback models that exist and have an active config in ``env``, in the declared order,
+    each with the same layers (the runtime's too) and its own key, opened with the same
+    private key(s)."""
+    agent, model = entry.agent, entry.model
+    model.active_env(env)  # NotFound naming the active envs when ``env`` is not one
+    settings = {tag: m.model_settings() for tag, m in entry.fallbacks.items()}
+    resolved = resolve_env(model.model_settings(), agent, env, runtime, fallbacks=settings)
+    key = _open_key(model, product, env, private_key)
+    chain = tuple(
+        _config(
+            product,
+            env,
+            agent,
+            fb.tag,
+            fb,
+            _open_key(entry.fallbacks[fb.tag], product, env, private_key),
+        )
+        for fb in resolved.fallbacks or []
+    )
+    primary = _config(product, env, agent, model.tag, resolved, key)
+    return dataclasses.replace(primary, fallbacks=chain, termination=resolved.termination)
 
 
 class StoreOptions(TypedDict, total=False):
@@ -173,8 +227,8 @@ def _resolve(
     runtime = _runtime_layer(overrides)  # validate before any I/O
     st = options.get("store") or shared_store(options.get("url"), options.get("token"))
     ttl = options.get("ttl", DEFAULT_TTL)
-    agent_rec, model_rec = _fetch(st, product, env, agent, model, ttl)
-    return _build(product, env, agent_rec, model_rec, runtime, private_key)
+    entry = _fetch(st, product, env, agent, model, ttl)
+    return _build(product, env, entry, runtime, private_key)
 
 
 def resolve(

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic.alias_generators import to_camel
 
 from ..domain import Provider, Tool
+from ..domain.agent import Termination
 from ..domain.model_config import OVERRIDABLE_FIELDS
-from ..overrides import Layer, ResolvedEnv, wire_provenance
+from ..overrides import Layer, ResolvedModel, wire_provenance
 from . import params
 from ._settings_gen import ResolvedSettings
 from .clients import make_client
+
+if TYPE_CHECKING:
+    from .agent_run import Handlers, Input
+    from .run_result import Event, RunResult
 
 
 class ApiKey:
@@ -58,12 +63,20 @@ class ResolvedConfig(ResolvedSettings):
     """The snake_case name of each setting some layer sets -> that layer."""
     system_prompt: str | None = None
     tools: tuple[Tool, ...] = ()
+    fallbacks: tuple[ResolvedConfig, ...] = ()
+    """The agent's fallback chain in ``env``, in order: each fallback model resolved with the same
+    layers (the runtime's too) on its own settings and with its own key (``model_tag`` is its
+    tag). Fallback models that no longer exist or have no active config in ``env`` are left
+    out."""
+    termination: Termination | None = None
+    """The agent's termination limits with the defaults filled in (None: the agent declares
+    none; a run then stops after 10 model calls)."""
     _key: ApiKey | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(
         cls,
-        resolved: ResolvedEnv,
+        resolved: ResolvedModel,
         *,
         product: str,
         env: str,
@@ -117,6 +130,10 @@ class ResolvedConfig(ResolvedSettings):
         out["systemPrompt"] = self.system_prompt
         out["tools"] = [t.to_wire() for t in self.tools]
         out["hasKey"] = self._key is not None
+        if self.fallbacks:
+            out["fallbacks"] = [f.to_dict(include_key=include_key) for f in self.fallbacks]
+        if self.termination is not None:
+            out["termination"] = self.termination.to_wire()
         if include_key:
             out["apiKey"] = self.api_key
         return out
@@ -146,3 +163,88 @@ class ResolvedConfig(ResolvedSettings):
         """Like :meth:`client`, the SDK's async client (``AsyncOpenAI``, ``AsyncAnthropic``,
         ``google.genai.Client(...).aio``, ``AsyncClientV2``)."""
         return make_client(self, is_async=True, options=options)
+
+    def run(
+        self,
+        input: Input,
+        handlers: Handlers | None = None,
+        *,
+        max_iterations: int | None = None,
+        max_tokens: int | None = None,
+        timeout: int | None = None,
+    ) -> RunResult:
+        """Run this resolved agent on ``input`` with its tools' ``handlers``, its fallbacks and
+        its limits: see :func:`llmreg.run` (docs/runtime.md, "Running an agent")."""
+        from .agent_run import run_config
+
+        return run_config(
+            self,
+            input,
+            handlers,
+            max_iterations=max_iterations,
+            max_tokens=max_tokens,
+            timeout=timeout,
+        )
+
+    async def arun(
+        self,
+        input: Input,
+        handlers: Handlers | None = None,
+        *,
+        max_iterations: int | None = None,
+        max_tokens: int | None = None,
+        timeout: int | None = None,
+    ) -> RunResult:
+        """:meth:`run`, awaited."""
+        from .agent_run import arun_config
+
+        return await arun_config(
+            self,
+            input,
+            handlers,
+            max_iterations=max_iterations,
+            max_tokens=max_tokens,
+            timeout=timeout,
+        )
+
+    def stream(
+        self,
+        input: Input,
+        handlers: Handlers | None = None,
+        *,
+        max_iterations: int | None = None,
+        max_tokens: int | None = None,
+        timeout: int | None = None,
+    ) -> Iterator[Event]:
+        """:meth:`run`, yielding its events (:func:`llmreg.stream`)."""
+        from .agent_run import stream_config
+
+        return stream_config(
+            self,
+            input,
+            handlers,
+            max_iterations=max_iterations,
+            max_tokens=max_tokens,
+            timeout=timeout,
+        )
+
+    def astream(
+        self,
+        input: Input,
+        handlers: Handlers | None = None,
+        *,
+        max_iterations: int | None = None,
+        max_tokens: int | None = None,
+        timeout: int | None = None,
+    ) -> AsyncIterator[Event]:
+        """:meth:`stream` for async code."""
+        from .agent_run import astream_config
+
+        return astream_config(
+            self,
+            input,
+            handlers,
+            max_iterations=max_iterations,
+            max_tokens=max_tokens,
+            timeout=timeout,
+        )

@@ -7,9 +7,10 @@
 API: ``/healthz``, ``/readyz``, ``/metrics`` (no auth; ``metrics``); under ``/v1`` products,
 models, agents (``routes.records``), history (``routes.history``), the resolved config of an
 agent with its sealed key (``routes.resolved``, whose docstring gives the JSON shape) and tokens
-(``routes.tokens``). Errors: ``errors`` (no input gives a 5xx: ``bodies``, ``deps``). Auth:
-``auth``. Limits: ``limits``. Logs and per-request observation: ``logging``. The OpenAPI
-document (``/openapi.json``, exact: ``openapi``) and its pages (``/docs``, ``/redoc``).
+(``routes.tokens``); the read-only web console under ``/console/`` (``console``). Errors:
+``errors`` (no input gives a 5xx: ``bodies``, ``deps``). Auth: ``auth``. Limits: ``limits``.
+Logs and per-request observation: ``logging``. The OpenAPI document (``/openapi.json``,
+exact: ``openapi``) and its pages (``/docs``, ``/redoc``).
 """
 
 from .app import create_app

@@ -34,6 +34,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY,
     log_level: str = "info",
     token_cache_seconds: float | None = None,
+    console: bool | None = None,
 ) -> FastAPI:
     """The registry API over the SQL store at ``db_url`` (schema migrated on open).
 
@@ -42,6 +43,8 @@ def create_app(
     and each client address without a valid token, across every server of the database.
     ``token_cache_seconds`` (default ``$LLMREG_TOKEN_CACHE_SECONDS``): how long a verified
     token is trusted without asking the database again.
+    ``console`` (default ``$LLMREG_CONSOLE``, on): serve the read-only web console at
+    ``/console/`` (``llmreg.server.console``).
     """
     from ..store.sql import SqlStore
 
@@ -85,6 +88,10 @@ def create_app(
     for module in (resolved, health, records, history, tokens):  # the hottest route first
         app.include_router(module.router)
     install_openapi(app)
+    if settings.CONSOLE.get() if console is None else console:
+        from . import console as web_console
+
+        web_console.install(app, settings.CONSOLE_SECRET.get())
     # Outermost last: observation wraps everything, then the address limit, then the body cap,
     # then the resolved endpoint's fast path.
     app.add_middleware(resolved.FastPath)

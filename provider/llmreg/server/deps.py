@@ -58,6 +58,24 @@ def _registry(request: Request) -> Registry:
     return reg
 
 
+async def verified(reg: Registry, secret: str) -> Principal:
+    """The principal of a token's secret, or 401: no I/O for a token verified within the cache
+    time, otherwise a lookup in a worker thread. (The console's session cookie reaches the same
+    check: ``llmreg.server.console``.)"""
+    who = reg.auth.known(secret)
+    if who is None:
+        who = await run_in_threadpool(reg.auth.verify, secret)
+    return who
+
+
+async def admitted(request: Request, reg: Registry, who: Principal) -> Principal:
+    """Name the caller in the access log and apply its token's rate limit (429)."""
+    request.state.principal_name = who.name
+    if reg.limiter is not None:
+        await reg.limiter.check_async(f"token:{who.token_id}", "token")
+    return who
+
+
 async def principal(request: Request) -> Principal:
     """Authenticate the request (401), then apply the rate limit (429): per token, or per
     client address when the token is not valid. A token verified within the cache time costs
@@ -65,18 +83,12 @@ async def principal(request: Request) -> Principal:
     bearer scheme on every operation that depends on this: ``openapi.finish``.)"""
     reg = _registry(request)
     try:
-        secret = reg.auth.secret(request.headers)
-        who = reg.auth.known(secret)
-        if who is None:
-            who = await run_in_threadpool(reg.auth.verify, secret)
+        who = await verified(reg, reg.auth.secret(request.headers))
     except ApiError:
         if reg.limiter is not None and "authorization" in request.headers:
             await reg.limiter.check_async(f"addr:{client_address(request.scope)}", "address")
         raise
-    request.state.principal_name = who.name
-    if reg.limiter is not None:
-        await reg.limiter.check_async(f"token:{who.token_id}", "token")
-    return who
+    return await admitted(request, reg, who)
 
 
 Caller = Annotated[Principal, Depends(principal)]

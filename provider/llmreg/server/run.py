@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import tempfile
@@ -107,6 +108,8 @@ def serve(
     os.environ[settings.LOG_LEVEL.name] = log_level
     if admin_token:
         os.environ[settings.ADMIN_TOKEN.name] = admin_token
+    # One console session key for every worker process (unless the operator set one).
+    os.environ.setdefault(settings.CONSOLE_SECRET.name, secrets.token_urlsafe(32))
     run_uvicorn(
         "llmreg.server.app:app_from_env",
         host=host,

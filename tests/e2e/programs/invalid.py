@@ -16,24 +16,16 @@ if kind == "product":
     llmreg.Product("bad", **{"tag": "shop", "name": "Shop", "envs": ["dev", "prd"], **args})
 else:
     shop = llmreg.Product("shop", tag="shop", name="Shop", envs=["dev", "prd"])
-    local = llmreg.LlmModel(
-        "local",
-        product=shop,
-        tag="local",
-        name="Local",
-        provider="custom",
-        model="llama",
-        envs=[{"slug": "dev", "base_url": "http://llama.internal/v1"}],
-    )
-    other = llmreg.LlmModel(
-        "other",
-        product=shop,
-        tag="other",
-        name="Other",
-        provider="custom",
-        model="llama-2",
-        envs=[{"slug": "dev", "base_url": "http://llama.internal/v1"}],
-    )
+    for tag in ("local", "other"):  # valid models for the agent cases
+        llmreg.LlmModel(
+            tag,
+            product=shop,
+            tag=tag,
+            name=tag.title(),
+            provider="custom",
+            model=f"llama-{tag}",
+            envs=[{"slug": "dev", "base_url": "http://llama.internal/v1"}],
+        )
     if kind == "model":
         key = os.environ["LLMREG_E2E_KEY"]
         llmreg.LlmModel(
