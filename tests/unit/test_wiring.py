@@ -6,6 +6,8 @@ up, it registers nothing the engine would check."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pulumi
@@ -24,8 +26,14 @@ class _Mocks(pulumi.runtime.Mocks):
 
 
 @pytest.fixture(autouse=True)
-def mocks() -> None:
+def mocks() -> Iterator[None]:
+    """The mocks on an event loop of their own (other tests may have closed the current one)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     pulumi.runtime.set_mocks(_Mocks(), project="wiring", stack="test", preview=False)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def test_a_model_read_with_get_is_the_model_it_names() -> None:
