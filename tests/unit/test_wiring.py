@@ -32,6 +32,8 @@ def mocks() -> Iterator[None]:
     asyncio.set_event_loop(loop)
     pulumi.runtime.set_mocks(_Mocks(), project="wiring", stack="test", preview=False)
     yield
+    pending = asyncio.all_tasks(loop)  # the registrations the mocks answer
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     asyncio.set_event_loop(None)
     loop.close()
 
