@@ -17,7 +17,7 @@ import os
 from typing import Any
 
 import llmreg
-from llmreg.runtime.run_result import Done, Fallback, TextDelta, ToolEnd
+from llmreg import Done, Fallback, TextDelta, ToolEnd
 
 ORDERS = {"42": {"status": "shipped", "carrier": "DHL"}}
 
