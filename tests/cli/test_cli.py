@@ -180,6 +180,21 @@ def test_resolve_explain_json_and_errors(cli: Cli, seeded: Seeded) -> None:
     cli.outputs.pop()
 
 
+def test_resolve_without_a_private_key_shows_the_table(cli: Cli, seeded: Seeded) -> None:
+    """Settings and provenance need no key (issue 18, item 6); only --show-key does."""
+    rows = table(cli("resolve", "shop", "prd", "a", "--explain"))
+    assert rows["temperature"] == ["0.7", "model"] and rows["maxTokens"] == ["512", "env"]
+    as_json = cli.json("resolve", "shop", "prd", "a", "--set", "temperature=0.2")
+    assert isinstance(as_json, dict) and as_json["provenance"]["temperature"] == "runtime"
+    assert as_json["hasKey"] is True and as_json["keyOpened"] is False
+    shut = cli("resolve", "shop", "prd", "a", "--show-key", code=1)
+    assert shut.startswith("error:") and len(shut.strip().splitlines()) == 1
+    assert seeded.key.key_id in shut and "--private-key-file" in shut
+    garbage = cli("resolve", "shop", "prd", "a", "--explain", code=1, LLMREG_PRIVATE_KEY="junk")
+    assert garbage.startswith("error:") and len(garbage.strip().splitlines()) == 1
+    assert "not an llmreg private key" in garbage and "junk" not in garbage
+
+
 def test_inspect_history_export_import(cli: Cli, seeded: Seeded, tmp_path: Path) -> None:
     products = table(cli("product", "list"))
     assert products["TAG"][:3] == ["NAME", "ENVS", "VERSION"]

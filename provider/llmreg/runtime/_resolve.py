@@ -7,6 +7,7 @@ costs no body and no parsing), on a SQL store by comparing record versions.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import weakref
@@ -19,7 +20,7 @@ from typing_extensions import Unpack
 
 from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
 from ..domain.agent import STORED
-from ..errors import FieldProblem, ValidationFailed
+from ..errors import FieldProblem, SealingError, ValidationFailed
 from ..overrides import resolve_env
 from ..sealing import PrivateKey, open_sealed
 from ..store.base import Kind, ResolvedSource, Store
@@ -49,10 +50,44 @@ _cache: weakref.WeakKeyDictionary[Store, dict[_CacheKey, _Entry]] = weakref.Weak
 
 
 def _keys(private_key: PrivateKeys | None) -> list[PrivateKey]:
+    """The private keys given (``None`` or ``""`` is none); a malformed one is a one-line
+    SealingError that never shows the text."""
     if private_key is None:
         return []
     items = [private_key] if isinstance(private_key, (str, PrivateKey)) else list(private_key)
-    return [k if isinstance(k, PrivateKey) else PrivateKey(k) for k in items]
+    out: list[PrivateKey] = []
+    for i, item in enumerate(items):
+        if isinstance(item, PrivateKey):
+            out.append(item)
+            continue
+        if not isinstance(item, str) or not item.strip():
+            if len(items) == 1 and isinstance(item, str):
+                continue  # an empty variable: no key
+            raise SealingError(f"private_key[{i}] is not a private key: give its text")
+        try:
+            out.append(PrivateKey(item.strip()))
+        except ValueError as exc:
+            which = "private_key" if len(items) == 1 else f"private_key[{i}]"
+            raise SealingError(
+                f"{which} is not an llmreg private key ({exc}): pass the environment's private "
+                "key as `llmreg keygen` or the Product's private_keys output gave it"
+            ) from None
+    return out
+
+
+def key_variable(env: str) -> str:
+    """The environment variable the docs keep an env's private key in: ``LLMREG_PRD_PRIVATE_KEY``."""
+    return f"LLMREG_{re.sub(r'[^A-Z0-9]', '_', env.upper())}_PRIVATE_KEY"
+
+
+def _locked(product: str, env: str, model_tag: str, key_ids: Sequence[str]) -> str:
+    """Why ``api_key`` is unavailable when no private key was given, and which key opens it."""
+    return (
+        f"the API key of {product}/{env}/{model_tag} was not opened: no private key was given. "
+        f"It is sealed to environment '{env}' key pair(s) {', '.join(key_ids)}: pass that "
+        f"private key to resolve() (private_key=os.environ['{key_variable(env)}']) or to "
+        "`llmreg resolve` (--private-key-file, or $LLMREG_PRIVATE_KEY)"
+    )
 
 
 def _runtime_layer(overrides: Overrides) -> ModelConfig:
@@ -128,16 +163,13 @@ def _build(
     menv = model.active_env(env)
     resolved = resolve_env(model.model_settings(), agent, env, runtime)
     key: ApiKey | None = None
-    if menv.sealed_keys():
-        key = ApiKey(
-            open_sealed(
-                menv.sealed_keys(),
-                _keys(private_key),
-                product=product,
-                env=env,
-                model_tag=model.tag,
-            )
-        )
+    locked: str | None = None
+    sealed = menv.sealed_keys()
+    keys = _keys(private_key)
+    if sealed and keys:
+        key = ApiKey(open_sealed(sealed, keys, product=product, env=env, model_tag=model.tag))
+    elif sealed:  # settings and provenance need no key: only api_key stays shut
+        locked = _locked(product, env, model.tag, [s.key_id for s in sealed])
     return ResolvedConfig(
         product=product,
         env=env,
@@ -157,6 +189,7 @@ def _build(
         system_prompt=agent.system_prompt if agent is not None else None,
         tools=tuple(agent.tools) if agent is not None else (),
         _key=key,
+        _locked=locked,
     )
 
 
@@ -199,7 +232,9 @@ def resolve(
     """Effective config of ``agent`` in ``env``: model < agent < env < runtime (``overrides``).
 
     ``private_key``: the env's private key text, a :class:`PrivateKey`, or a list (current and
-    previous key during a rotation). ``options``: see :class:`StoreOptions`.
+    previous key during a rotation). Without one everything but the key resolves, and
+    ``api_key`` (and ``client()``) raise SealingError naming the key that opens it.
+    ``options``: see :class:`StoreOptions`.
     """
     return _resolve(product, env, agent, None, overrides, private_key, options)
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from ..domain import Provider, Tool
+from ..errors import SealingError
 from ..overrides import Layer
 from . import params
 from .clients import make_client
@@ -58,11 +59,22 @@ class ResolvedConfig:
     system_prompt: str | None = None
     tools: tuple[Tool, ...] = ()
     _key: ApiKey | None = field(default=None, repr=False, compare=False)
+    _locked: str | None = field(default=None, repr=False, compare=False)
+    """Why the env's sealed key was not opened (resolved without a private key)."""
 
     @property
     def api_key(self) -> str | None:
-        """The plaintext API key (None when the model env has none, e.g. a custom model)."""
+        """The plaintext API key (None when the model env has none, e.g. a custom model).
+        Resolved without a private key, a model env that has a key raises SealingError naming
+        the env's key pair and how to pass its private key."""
+        if self._locked is not None:
+            raise SealingError(self._locked)
         return self._key.reveal() if self._key is not None else None
+
+    @property
+    def key_opened(self) -> bool:
+        """Whether :attr:`api_key` is available (opened, or the model env has no key)."""
+        return self._locked is None
 
     def to_dict(self, *, include_key: bool = False) -> dict[str, object]:
         """JSON-able view in the records' camelCase names (provenance keys too); the API key
@@ -83,7 +95,8 @@ class ResolvedConfig:
             "provenance": {to_camel(k): str(v) for k, v in self.provenance.items()},
             "systemPrompt": self.system_prompt,
             "tools": [t.to_wire() for t in self.tools],
-            "hasKey": self._key is not None,
+            "hasKey": self._key is not None or self._locked is not None,
+            "keyOpened": self._locked is None,
         }
         if include_key:
             out["apiKey"] = self.api_key
