@@ -76,7 +76,7 @@ def _keys(private_key: PrivateKeys | None) -> list[PrivateKey]:
 
 
 def key_variable(env: str) -> str:
-    """The environment variable the docs keep an env's private key in: ``LLMREG_PRD_PRIVATE_KEY``."""
+    """Where the docs keep an env's private key: ``LLMREG_PRD_PRIVATE_KEY`` for ``prd``."""
     return f"LLMREG_{re.sub(r'[^A-Z0-9]', '_', env.upper())}_PRIVATE_KEY"
 
 
