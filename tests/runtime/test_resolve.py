@@ -7,6 +7,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -185,6 +186,31 @@ def test_a_malformed_private_key_is_a_one_line_llmreg_error(
     message = str(caught.value)
     assert "\n" not in message and "private_key" in message and "not" in message
     assert "AAAA" not in message and "garbage" not in message  # never echoes the text
+
+
+def test_an_env_the_product_lacks_is_named_as_such(store: Store, seeded: dict[str, object]) -> None:
+    """Issue 18, item 10: not the model's config but the product is blamed, with its envs;
+    over HTTP the registry's resolved endpoint says the same."""
+    keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
+    with pytest.raises(NotFound) as by_agent:
+        resolve("shop", "stg", "support", private_key=keys["prd"], store=store)
+    with pytest.raises(NotFound) as by_model:
+        resolve_model("shop", "stg", "sonnet", store=store)
+    for caught in (by_agent, by_model):
+        assert str(caught.value) == "product 'shop' has no environment 'stg' (it has: dev, prd)"
+    # An env of the product that the model has no config for still names the model.
+    current = store.get(Kind.PRODUCT, "shop", "shop").record
+    assert isinstance(current, ProductRecord)
+    wider = current.model_copy(update={"envs": [*current.envs, _product_env_record("stg")]})
+    store.put(wider, expected_version=None, actor=ACTOR)
+    with pytest.raises(NotFound, match=r"model 'shop/sonnet' has no active configuration .*'stg'"):
+        resolve("shop", "stg", "support", store=store, ttl=0)
+
+
+def _product_env_record(slug: str) -> Any:
+    from llmreg.domain import ProductEnv
+
+    return ProductEnv.model_validate(_product_env(slug))
 
 
 def test_key_not_in_repr_logs_or_pickle(

@@ -18,9 +18,9 @@ from typing import Any, TypedDict
 from pydantic.alias_generators import to_snake
 from typing_extensions import Unpack
 
-from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
+from ..domain import AgentRecord, LlmModelRecord, ModelConfig, ProductRecord, parse
 from ..domain.agent import STORED
-from ..errors import FieldProblem, SealingError, ValidationFailed
+from ..errors import FieldProblem, NotFound, SealingError, ValidationFailed
 from ..overrides import resolve_env
 from ..sealing import PrivateKey, open_sealed
 from ..store.base import Kind, ResolvedSource, Store
@@ -87,6 +87,17 @@ def _locked(product: str, env: str, model_tag: str, key_ids: Sequence[str]) -> s
         f"It is sealed to environment '{env}' key pair(s) {', '.join(key_ids)}: pass that "
         f"private key to resolve() (private_key=os.environ['{key_variable(env)}']) or to "
         "`llmreg resolve` (--private-key-file, or $LLMREG_PRIVATE_KEY)"
+    )
+
+
+def missing_env(product: ProductRecord, env: str) -> NotFound | None:
+    """The error for an env the product does not have (naming the ones it has), else None.
+    Used by the registry's resolved endpoint too."""
+    if product.env(env) is not None:
+        return None
+    return NotFound(
+        f"product '{product.tag}' has no environment '{env}' "
+        f"(it has: {', '.join(product.env_slugs())})"
     )
 
 
@@ -218,7 +229,18 @@ def _resolve(
     st = options.get("store") or shared_store(options.get("url"), options.get("token"))
     ttl = options.get("ttl", DEFAULT_TTL)
     agent_rec, model_rec = _fetch(st, product, env, agent, model, ttl)
-    return _build(product, env, agent_rec, model_rec, runtime, private_key)
+    try:
+        return _build(product, env, agent_rec, model_rec, runtime, private_key)
+    except NotFound:  # the model has no active config for env: is env the product's at all?
+        try:
+            stored = st.get(Kind.PRODUCT, product, product)
+        except NotFound:
+            raise NotFound(f"product '{product}' does not exist") from None
+        assert isinstance(stored.record, ProductRecord)
+        missing = missing_env(stored.record, env)
+        if missing is not None:
+            raise missing from None
+        raise
 
 
 def resolve(

@@ -26,7 +26,8 @@ its own layer and opens ``envConfig.sealedKey`` (or, during a staged key-pair ro
 ``envConfig.nextSealedKey``) with the env's private key (binding ``product|env|model.tag``).
 The ``ETag`` is ``"a<agentVersion>.m<modelVersion>"``: it changes
 whenever either record changes, and ``If-None-Match`` with it answers 304 without a body.
-404 when the agent, its model, or an *active* config of the model for ``env`` is missing.
+404 when the agent, its model, or an *active* config of the model for ``env`` is missing
+(naming the product's envs when ``env`` is none of them).
 
 The endpoint is what runtimes call: it reads the agent and its model in one statement (the
 model's tag is guessed from the agent's last answer) and reuses the answer's bytes while both
@@ -48,10 +49,11 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ...domain import AgentRecord, LlmModelRecord, ModelEnvRecord, Record
+from ...domain import AgentRecord, LlmModelRecord, ModelEnvRecord, ProductRecord, Record
 from ...domain.common import SLUG_PATTERN
 from ...errors import LlmregError, NotFound
 from ...overrides import ResolvedEnv, resolve_env
+from ...runtime._resolve import missing_env
 from ...store.base import AnyRecord, Kind, Stored, describe
 from ..auth import require_read
 from ..bodies import StrictJsonRoute
@@ -115,6 +117,18 @@ async def _records(
     return stored_agent, stored_model
 
 
+async def _product_has_env(reg: Registry, product: str, env: str) -> None:
+    """Raise NotFound naming the product's envs when ``env`` is none of them (rather than
+    blaming the model's config for an env that does not exist)."""
+    key = (Kind.PRODUCT, product, product)
+    stored = (await reg.store.get_many_async([key])).get(key)
+    if stored is not None:
+        assert isinstance(stored.record, ProductRecord)
+        missing = missing_env(stored.record, env)
+        if missing is not None:
+            raise missing
+
+
 def _answer(
     product: str, env: str, stored_agent: Stored[AnyRecord], stored_model: Stored[AnyRecord]
 ) -> bytes:
@@ -150,7 +164,11 @@ async def answer(
     key = (product, agent, env, _written(stored_agent), _written(stored_model))
     body = reg.answers.get(key)
     if body is None:
-        body = _answer(product, env, stored_agent, stored_model)
+        try:
+            body = _answer(product, env, stored_agent, stored_model)
+        except NotFound:
+            await _product_has_env(reg, product, env)
+            raise
         reg.answers.put(key, body)
     return 200, body, etag
 
