@@ -31,8 +31,10 @@ from urllib.parse import quote
 
 import httpx
 import tenacity
+from pydantic import Field
 
 from ..domain.agent import STORED
+from ..domain.common import Record
 from ..errors import (
     FieldProblem,
     NotFound,
@@ -217,6 +219,34 @@ def _deleted(response: httpx.Response, request: str) -> bool:
 
 
 # -- the store --------------------------------------------------------------------------------
+
+
+class WhoAmI(Record):
+    """What the registry says of the token that asks (``GET /v1/whoami``): never its secret."""
+
+    name: str = Field(description="The token's name (the audit history's actor).")
+    scope: TokenScope
+    product: str | None = Field(default=None, description="The product of a read/write token.")
+
+    def may_write(self, product: str) -> bool:
+        return self.scope == TokenScope.ADMIN or (
+            self.scope == TokenScope.WRITE and self.product == product
+        )
+
+    def write_refusal(self, product: str) -> str | None:
+        """Why writes to ``product`` would be refused (403), in one line; None if allowed."""
+        if self.may_write(product):
+            return None
+        if self.scope == TokenScope.WRITE:
+            has = f"a write token of product '{self.product}'"
+        elif self.product == product:
+            has = f"a read token of product '{product}': it may only read"
+        else:
+            has = f"a {TokenScope(self.scope).value} token of product '{self.product}'"
+        return (
+            f"token '{self.name}' is {has}; changing product '{product}' needs a write token "
+            f"of '{product}' or an admin token"
+        )
 
 
 def _path(*parts: str) -> str:
@@ -443,7 +473,11 @@ class HttpStore:
         payload: dict[str, Any] = response.json()
         return payload, new_etag
 
-    # -- tokens (admin token only) ---------------------------------------------------------
+    # -- tokens -------------------------------------------------------------------------------
+
+    def whoami(self) -> WhoAmI:
+        """The name, scope and product of this store's token (any valid token may ask)."""
+        return WhoAmI.model_validate(self.request("GET", _path("whoami")).json())
 
     def create_token(
         self, name: str, scope: TokenScope, product: str | None
@@ -503,4 +537,4 @@ class HttpStore:
         return _deleted(response, f"DELETE {tag}")
 
 
-__all__ = ["CLIENTS", "HttpStore", "RetryPolicy"]
+__all__ = ["CLIENTS", "HttpStore", "RetryPolicy", "WhoAmI"]
