@@ -359,16 +359,13 @@ class HttpStore:
         sent_headers = self._headers(headers)
         started = time.monotonic()
 
-        def budget() -> float:
-            return self._budget()
-
         def stop(state: tenacity.RetryCallState) -> bool:
-            if (state.seconds_since_start or 0.0) >= budget():
+            if (state.seconds_since_start or 0.0) >= self._budget():
                 return True
             return bool(self.retry.attempts and state.attempt_number >= self.retry.attempts)
 
         def attempt() -> httpx.Response:
-            timeout = self._attempt_timeout(budget() - (time.monotonic() - started))
+            timeout = self._attempt_timeout(self._budget() - (time.monotonic() - started))
             response = self._client.request(
                 method, path, json=json, headers=sent_headers, params=params, timeout=timeout
             )
