@@ -187,7 +187,7 @@ def test_resolve_without_a_private_key_shows_the_table(cli: Cli, seeded: Seeded)
     assert rows["temperature"] == ["0.7", "model"] and rows["maxTokens"] == ["512", "env"]
     as_json = cli.json("resolve", "shop", "prd", "a", "--set", "temperature=0.2")
     assert isinstance(as_json, dict) and as_json["provenance"]["temperature"] == "runtime"
-    assert as_json["hasKey"] is True and as_json["keyOpened"] is False
+    assert as_json["hasKey"] is True and "apiKey" not in as_json
     shut = cli("resolve", "shop", "prd", "a", "--show-key", code=1)
     assert shut.startswith("error:") and len(shut.strip().splitlines()) == 1
     assert seeded.key.key_id in shut and "--private-key-file" in shut

@@ -96,7 +96,6 @@ class ResolvedConfig:
             "systemPrompt": self.system_prompt,
             "tools": [t.to_wire() for t in self.tools],
             "hasKey": self._key is not None or self._locked is not None,
-            "keyOpened": self._locked is None,
         }
         if include_key:
             out["apiKey"] = self.api_key
