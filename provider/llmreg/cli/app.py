@@ -520,8 +520,12 @@ def import_cmd(
         data = json.loads(file.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise LlmregError(f"cannot read {file}: {exc}") from None
-    records = import_product(_store(url, token), data, actor=_actor())
-    typer.echo(f"imported {len(records)} records into product '{records[0].tag}'")
+    done = import_product(_store(url, token), data, actor=_actor())
+    wrote = len(done.written)
+    line = f"imported {wrote} record{'' if wrote == 1 else 's'} into product '{done.product}'"
+    if done.unchanged:
+        line += f" ({len(done.unchanged)} already identical, not written)"
+    typer.echo(line)
 
 
 # -- entry point ------------------------------------------------------------------------------

@@ -8,15 +8,20 @@ Nothing of it is ever part of a resource's properties or of the serialized provi
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LlmregError
 from ..settings import TOKEN, URL
 from ..store.base import Store
 from ..store.url import shared_store
+from .props import UNKNOWN
+
+if TYPE_CHECKING:  # httpx only when an http(s) registry is used
+    from ..store.http import WhoAmI
 
 CONFIG_KEYS = ("url", "token", "retrySeconds", "registries")
 """The provider's configuration keys (stack config ``llmreg:<key>``)."""
@@ -100,6 +105,42 @@ class DeployContext:
 
     def store(self, name: str | None = None) -> Store:
         return self.registry(name).store()
+
+    def require_write(self, props: Mapping[str, Any], product_key: str) -> None:
+        """Refuse, in a preview already, a write that the registry would refuse for the
+        token's scope (a read token, another product's token). The registry is asked what
+        the token may do once per provider process; a registry that cannot tell (an embedded
+        store, no answer) is left for the write itself to report."""
+        product = props.get(product_key)
+        if not isinstance(product, str) or not product or product == UNKNOWN:
+            return
+        name = props.get("registry")
+        name = name if isinstance(name, str) and name else None
+        registry = self.registry(name)
+        caller = _whoami(registry)
+        refusal = caller.write_refusal(product) if caller is not None else None
+        if refusal is not None:
+            where = f"llmreg:registries.{name}.token" if name else "llmreg:token (or LLMREG_TOKEN)"
+            raise LlmregError(f"{refusal}: set {where} to one")
+
+
+_CALLERS: dict[tuple[str, str], WhoAmI | None] = {}
+"""What each registry said of a token, by (URL, SHA-256 of the token): asked once a process."""
+
+
+def _whoami(registry: RegistryAddress) -> WhoAmI | None:
+    if not registry.url or not registry.token or not registry.url.startswith(("http:", "https:")):
+        return None
+    key = (registry.url, hashlib.sha256(registry.token.encode()).hexdigest())
+    if key not in _CALLERS:
+        from ..store.http import HttpStore
+
+        store = registry.store()
+        try:
+            _CALLERS[key] = store.whoami() if isinstance(store, HttpStore) else None
+        except LlmregError:
+            _CALLERS[key] = None  # an older registry, a refused token, no answer: writes tell
+    return _CALLERS[key]
 
 
 def actor_of(owner: str | None) -> str:

@@ -8,6 +8,7 @@ costs no body and no parsing), on a SQL store by comparing record versions.
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import time
 import weakref
@@ -17,9 +18,9 @@ from typing import Any, TypedDict
 
 from typing_extensions import Unpack
 
-from ..domain import AgentRecord, LlmModelRecord, ModelConfig, parse
+from ..domain import AgentRecord, LlmModelRecord, ModelConfig, ProductRecord, parse
 from ..domain.common import STORED
-from ..errors import FieldProblem, NotFound, ValidationFailed
+from ..errors import FieldProblem, NotFound, SealingError, ValidationFailed
 from ..overrides import ResolvedModel, resolve_env
 from ..sealing import PrivateKey, open_sealed
 from ..store.base import Kind, ResolvedSource, Store
@@ -51,10 +52,55 @@ _cache: weakref.WeakKeyDictionary[Store, dict[_CacheKey, _Entry]] = weakref.Weak
 
 
 def _keys(private_key: PrivateKeys | None) -> list[PrivateKey]:
+    """The private keys given (``None`` or ``""`` is none); a malformed one is a one-line
+    SealingError that never shows the text."""
     if private_key is None:
         return []
     items = [private_key] if isinstance(private_key, (str, PrivateKey)) else list(private_key)
-    return [k if isinstance(k, PrivateKey) else PrivateKey(k) for k in items]
+    out: list[PrivateKey] = []
+    for i, item in enumerate(items):
+        if isinstance(item, PrivateKey):
+            out.append(item)
+            continue
+        if not isinstance(item, str) or not item.strip():
+            if len(items) == 1 and isinstance(item, str):
+                continue  # an empty variable: no key
+            raise SealingError(f"private_key[{i}] is not a private key: give its text")
+        try:
+            out.append(PrivateKey(item.strip()))
+        except ValueError as exc:
+            which = "private_key" if len(items) == 1 else f"private_key[{i}]"
+            raise SealingError(
+                f"{which} is not an llmreg private key ({exc}): pass the environment's private "
+                "key as `llmreg keygen` or the Product's private_keys output gave it"
+            ) from None
+    return out
+
+
+def key_variable(env: str) -> str:
+    """Where the docs keep an env's private key: ``LLMREG_PRD_PRIVATE_KEY`` for ``prd``."""
+    return f"LLMREG_{re.sub(r'[^A-Z0-9]', '_', env.upper())}_PRIVATE_KEY"
+
+
+def _locked(product: str, env: str, model_tag: str, key_ids: Sequence[str]) -> str:
+    """Why ``api_key`` is unavailable when no private key was given, and which key opens it."""
+    return (
+        f"the API key of {product}/{env}/{model_tag} was not opened: no private key was given. "
+        f"It is sealed to environment '{env}' key pair(s) {', '.join(key_ids)}: pass that "
+        f"private key to resolve() (private_key=os.environ['{key_variable(env)}']) or to "
+        "`llmreg resolve` (--private-key-file, or $LLMREG_PRIVATE_KEY)"
+    )
+
+
+def missing_env(product: ProductRecord, env: str) -> NotFound | None:
+    """The error for an env the product does not have (naming the ones it has), else None.
+    Used by the registry's resolved endpoint too."""
+    if product.env(env) is not None:
+        return None
+    return NotFound(
+        f"product '{product.tag}' has no environment '{env}' "
+        f"(it has: {', '.join(product.env_slugs())})"
+    )
 
 
 def _runtime_layer(overrides: Overrides) -> ModelConfig:
@@ -141,15 +187,16 @@ def _fetch(
 
 def _open_key(
     model: LlmModelRecord, product: str, env: str, private_key: PrivateKeys | None
-) -> ApiKey | None:
-    menv = model.active_env(env)
-    if not menv.sealed_keys():
-        return None
-    return ApiKey(
-        open_sealed(
-            menv.sealed_keys(), _keys(private_key), product=product, env=env, model_tag=model.tag
-        )
-    )
+) -> tuple[ApiKey | None, str | None]:
+    """The env's API key opened, or why it stays shut: settings and provenance need no key, so
+    without a private key only ``api_key`` is unavailable."""
+    sealed = model.active_env(env).sealed_keys()
+    keys = _keys(private_key)
+    if not sealed:
+        return None, None
+    if not keys:
+        return None, _locked(product, env, model.tag, [s.key_id for s in sealed])
+    return ApiKey(open_sealed(sealed, keys, product=product, env=env, model_tag=model.tag)), None
 
 
 def _config(
@@ -158,7 +205,7 @@ def _config(
     agent: AgentRecord | None,
     model_tag: str,
     resolved: ResolvedModel,
-    key: ApiKey | None,
+    key: tuple[ApiKey | None, str | None],
 ) -> ResolvedConfig:
     return ResolvedConfig.of(
         resolved,
@@ -168,7 +215,8 @@ def _config(
         model_tag=model_tag,
         system_prompt=agent.system_prompt if agent is not None else None,
         tools=agent.tools if agent is not None else (),
-        key=key,
+        key=key[0],
+        locked=key[1],
     )
 
 
@@ -228,7 +276,18 @@ def _resolve(
     st = options.get("store") or shared_store(options.get("url"), options.get("token"))
     ttl = options.get("ttl", DEFAULT_TTL)
     entry = _fetch(st, product, env, agent, model, ttl)
-    return _build(product, env, entry, runtime, private_key)
+    try:
+        return _build(product, env, entry, runtime, private_key)
+    except NotFound:  # the model has no active config for env: is env the product's at all?
+        try:
+            stored = st.get(Kind.PRODUCT, product, product)
+        except NotFound:
+            raise NotFound(f"product '{product}' does not exist") from None
+        assert isinstance(stored.record, ProductRecord)
+        missing = missing_env(stored.record, env)
+        if missing is not None:
+            raise missing from None
+        raise
 
 
 def resolve(
@@ -242,7 +301,9 @@ def resolve(
     """Effective config of ``agent`` in ``env``: model < agent < env < runtime (``overrides``).
 
     ``private_key``: the env's private key text, a :class:`PrivateKey`, or a list (current and
-    previous key during a rotation). ``options``: see :class:`StoreOptions`.
+    previous key during a rotation). Without one everything but the key resolves, and
+    ``api_key`` (and ``client()``) raise SealingError naming the key that opens it.
+    ``options``: see :class:`StoreOptions`.
     """
     return _resolve(product, env, agent, None, overrides, private_key, options)
 

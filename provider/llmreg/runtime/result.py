@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from ..domain import Provider, Tool
 from ..domain.agent import Termination
 from ..domain.model_config import OVERRIDABLE_FIELDS
+from ..errors import SealingError
 from ..overrides import Layer, ResolvedModel, wire_provenance
 from . import params
 from ._settings_gen import ResolvedSettings
@@ -72,6 +73,8 @@ class ResolvedConfig(ResolvedSettings):
     """The agent's termination limits with the defaults filled in (None: the agent declares
     none; a run then stops after 10 model calls)."""
     _key: ApiKey | None = field(default=None, repr=False, compare=False)
+    _locked: str | None = field(default=None, repr=False, compare=False)
+    """Why the env's sealed key was not opened (resolved without a private key)."""
 
     @classmethod
     def of(
@@ -85,6 +88,7 @@ class ResolvedConfig(ResolvedSettings):
         system_prompt: str | None = None,
         tools: Sequence[Tool] = (),
         key: ApiKey | None = None,
+        locked: str | None = None,
     ) -> ResolvedConfig:
         """The result of ``resolved``, the settings as they are (lists frozen to tuples)."""
         settings: dict[str, Any] = {}
@@ -104,12 +108,22 @@ class ResolvedConfig(ResolvedSettings):
             system_prompt=system_prompt,
             tools=tuple(tools),
             _key=key,
+            _locked=locked,
         )
 
     @property
     def api_key(self) -> str | None:
-        """The plaintext API key (None when the model env has none, e.g. a custom model)."""
+        """The plaintext API key (None when the model env has none, e.g. a custom model).
+        Resolved without a private key, a model env that has a key raises SealingError naming
+        the env's key pair and how to pass its private key."""
+        if self._locked is not None:
+            raise SealingError(self._locked)
         return self._key.reveal() if self._key is not None else None
+
+    @property
+    def key_opened(self) -> bool:
+        """Whether :attr:`api_key` is available (opened, or the model env has no key)."""
+        return self._locked is None
 
     def to_dict(self, *, include_key: bool = False) -> dict[str, object]:
         """JSON-able view in the records' camelCase names (provenance keys too); the API key
@@ -129,7 +143,7 @@ class ResolvedConfig(ResolvedSettings):
         out["provenance"] = {k: str(v) for k, v in wire_provenance(self.provenance).items()}
         out["systemPrompt"] = self.system_prompt
         out["tools"] = [t.to_wire() for t in self.tools]
-        out["hasKey"] = self._key is not None
+        out["hasKey"] = self._key is not None or self._locked is not None
         if self.fallbacks:
             out["fallbacks"] = [f.to_dict(include_key=include_key) for f in self.fallbacks]
         if self.termination is not None:

@@ -30,7 +30,8 @@ its own layer and opens ``envConfig.sealedKey`` (or, during a staged key-pair ro
 The ``ETag`` is ``"a<agentVersion>.m<modelVersion>"`` (then ``.f<version>`` per
 fallback model, 0 for one that does not exist): it changes whenever one of the records changes,
 and ``If-None-Match`` with it answers 304 without a body.
-404 when the agent, its model, or an *active* config of the model for ``env`` is missing.
+404 when the agent, its model, or an *active* config of the model for ``env`` is missing
+(naming the product's envs when ``env`` is none of them).
 
 The endpoint is what runtimes call: it reads the agent and its model in one statement (the
 model's tag is guessed from the agent's last answer) and reuses the answer's bytes while both
@@ -53,10 +54,11 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ...domain import AgentRecord, LlmModelRecord, ModelEnvRecord, Record
+from ...domain import AgentRecord, LlmModelRecord, ModelEnvRecord, ProductRecord, Record
 from ...domain.common import SLUG_PATTERN
 from ...errors import LlmregError, NotFound
 from ...overrides import ResolvedEnv, resolve_env
+from ...runtime._resolve import missing_env
 from ...store.base import AnyRecord, Kind, Stored, describe
 from ..auth import require_read
 from ..bodies import StrictJsonRoute
@@ -129,6 +131,18 @@ async def _records(reg: Registry, product: str, agent: str) -> Records:
     return stored_agent, stored_model, fallbacks
 
 
+async def _product_has_env(reg: Registry, product: str, env: str) -> None:
+    """Raise NotFound naming the product's envs when ``env`` is none of them (rather than
+    blaming the model's config for an env that does not exist)."""
+    key = (Kind.PRODUCT, product, product)
+    stored = (await reg.store.get_many_async([key])).get(key)
+    if stored is not None:
+        assert isinstance(stored.record, ProductRecord)
+        missing = missing_env(stored.record, env)
+        if missing is not None:
+            raise missing
+
+
 def _answer(product: str, env: str, records: Records) -> bytes:
     stored_agent, stored_model, stored_fallbacks = records
     agent_rec, model_rec = stored_agent.record, stored_model.record
@@ -182,7 +196,11 @@ async def answer(
     )
     body = reg.answers.get(key)
     if body is None:
-        body = _answer(product, env, records)
+        try:
+            body = _answer(product, env, records)
+        except NotFound:
+            await _product_has_env(reg, product, env)
+            raise
         reg.answers.put(key, body)
     return 200, body, etag
 
