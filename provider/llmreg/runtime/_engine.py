@@ -63,6 +63,7 @@ from pydantic_ai.usage import UsageLimits
 
 from ..domain import Tool
 from ..domain.agent import Termination
+from ..domain.model_config import OVERRIDABLE_FIELDS
 from .params import ANTHROPIC_DEFAULT_MAX_TOKENS
 from .result import ResolvedConfig
 from .run_result import (
@@ -133,21 +134,24 @@ def _describe(exc: BaseException) -> str:
 # -- models -------------------------------------------------------------------------------------
 
 
+_CONVERTED: dict[str, Callable[[Any], Any]] = {
+    "stop_sequences": list,
+    "timeout": lambda ms: ms / 1000,  # llmreg's settings are in ms, pydantic-ai's in seconds
+}
+"""How a setting's value reaches pydantic-ai, where it is not as it is."""
+
+
 def _settings(cfg: ResolvedConfig) -> ModelSettings:
+    """Every overridable setting some layer sets, under the same name in pydantic-ai's
+    ``ModelSettings`` (a setting pydantic-ai does not know is left out)."""
+    known = ModelSettings.__annotations__
     out: dict[str, Any] = {}
-    if cfg.temperature is not None:
-        out["temperature"] = cfg.temperature
-    max_tokens = cfg.max_tokens
-    if max_tokens is None and cfg.provider == "anthropic":
-        max_tokens = ANTHROPIC_DEFAULT_MAX_TOKENS
-    if max_tokens is not None:
-        out["max_tokens"] = max_tokens
-    if cfg.top_p is not None:
-        out["top_p"] = cfg.top_p
-    if cfg.stop_sequences is not None:
-        out["stop_sequences"] = list(cfg.stop_sequences)
-    if cfg.timeout is not None:
-        out["timeout"] = cfg.timeout / 1000
+    for name in OVERRIDABLE_FIELDS:
+        value = getattr(cfg, name)
+        if name == "max_tokens" and value is None and cfg.provider == "anthropic":
+            value = ANTHROPIC_DEFAULT_MAX_TOKENS  # Anthropic requires it
+        if value is not None and name in known:
+            out[name] = _CONVERTED.get(name, lambda v: v)(value)
     settings: ModelSettings = ModelSettings(**out)  # type: ignore[typeddict-item]
     return settings
 
