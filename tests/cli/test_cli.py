@@ -22,6 +22,7 @@ import pytest
 
 from llmreg.domain import AgentRecord, LlmModelRecord, ProductRecord
 from llmreg.sealing import PrivateKey, fingerprint, seal
+from llmreg.store import open_store
 from llmreg.store.base import Kind
 from llmreg.store.sql import SqlStore
 from tests.harness.registry import RegistryServer, running_registry
@@ -467,3 +468,32 @@ def test_a_missing_extra_is_one_line_naming_it(missing: str, argv: list[str], sa
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert lines[0].startswith("error: ") and says in lines[0]
     assert "pip install 'llmreg[server]'" in lines[0]
+
+
+def test_resolve_explain_shows_the_fallback_chain_and_limits(cli: Cli, seeded: Seeded) -> None:
+    store = open_store(seeded.db_url)
+    local = {"slug": "prd", "baseUrl": "http://llama.internal/v1"}
+    store.put(
+        LlmModelRecord.model_validate(
+            {"product": "shop", "tag": "local", "name": "L", "provider": "custom",
+             "model": "llama", "envs": [local]}
+        ),
+        expected_version=0,
+        actor="test",
+    )  # fmt: skip
+    store.put(
+        AgentRecord.model_validate(
+            {"product": "shop", "tag": "chained", "name": "C", "model": "m",
+             "fallbacks": ["local"], "termination": {"maxTokens": 900}}
+        ),
+        expected_version=0,
+        actor="test",
+    )  # fmt: skip
+    lines = {
+        line.split()[0]: " ".join(line.split()[1:])
+        for line in cli("resolve", "shop", "prd", "chained", "--explain").splitlines()
+    }
+    assert lines["fallbacks"] == "local (custom llama) agent"
+    assert lines["termination"] == '{"maxIterations": 10, "maxTokens": 900} agent'
+    plain = table(cli("resolve", "shop", "prd", "a"))
+    assert "fallbacks" not in plain and "termination" not in plain
