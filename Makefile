@@ -14,7 +14,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK := true
 
-.PHONY: help venv pulumi postgres lint fmt check unit sdk docs test demo clean-demo
+.PHONY: help venv pulumi postgres lint fmt check unit generate sdk docs test demo clean-demo
 
 help:
 	@echo "make demo   - set up everything, run the example stack (pulumi up) on the embedded store"
@@ -22,8 +22,9 @@ help:
 	@echo "make fmt    - format and auto-fix with ruff"
 	@echo "make check  - ruff and mypy (strict), no tests"
 	@echo "make unit   - the tests that need neither the Pulumi engine nor PostgreSQL (fast)"
-	@echo "make docs   - regenerate the docs' argument/output/settings tables from the code"
-	@echo "make sdk    - regenerate the plugin schema and the TypeScript SDK (sdk/)"
+	@echo "make generate - regenerate every generated file from the shapes: the Python SDK's"
+	@echo "               typed surface, the runtime's settings, the docs' tables, the plugin"
+	@echo "               schema and the TypeScript SDK (sdk/)"
 
 venv: $(VENV)/.installed
 
@@ -56,9 +57,12 @@ check: lint
 unit: venv
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e and not postgres" $(PYTEST_ARGS)
 
-# Regenerate what is generated from the code: the docs' tables and the TypeScript SDK.
+# Regenerate every file made from the shapes (llmreg.deploy.generate, then the plugin schema and
+# the TypeScript SDK); tests fail when one is stale. `docs` and `sdk` are parts of it.
+generate: docs sdk
+
 docs: venv
-	$(BIN)/python -m llmreg.deploy.reference --write
+	$(BIN)/python -m llmreg.deploy.generate
 
 sdk: venv
 	LLMREG_PULUMI_BIN="$$(scripts/setup-pulumi | tail -n 1)" scripts/gen-sdk

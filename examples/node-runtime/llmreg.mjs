@@ -127,7 +127,10 @@ export async function openSealed(sealed, privateKeys, { product, env, modelTag }
   }
 }
 
+// The overridable settings (llmreg.domain.ModelConfig), written by `make generate`:
+// <!-- BEGIN generated: settings -->
 const SETTINGS = ["temperature", "maxTokens", "topP", "stopSequences", "timeout"];
+// <!-- END generated -->
 
 /**
  * Resolve an agent in an environment from the registry (`GET

@@ -60,7 +60,16 @@ echo "== the runtime in prd: llmreg resolve shop prd customer-support --explain"
 "$repo/.venv/bin/llmreg" resolve shop prd customer-support --private-key-file "$work/prd.key" --explain
 echo
 echo "== done. State: $work/backend, registry: $LLMREG_HOME/registry.db"
-echo "   Tear down: cd $work/project && PULUMI_BACKEND_URL=file://$work/backend PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE LLMREG_HOME=$LLMREG_HOME pulumi destroy --yes"
+# The tear-down line works pasted into a fresh shell: everything it needs is on it (a passphrase
+# of your own is left to your environment, never printed).
+passphrase="$(printf %q "$PULUMI_CONFIG_PASSPHRASE")"
+[ "$PULUMI_CONFIG_PASSPHRASE" = llmreg-demo-passphrase ] || passphrase='"$PULUMI_CONFIG_PASSPHRASE"'
+echo "   Tear down: cd $(printf %q "$work/project") && env -u LLMREG_URL -u LLMREG_TOKEN" \
+  "PATH=$(printf %q "$(dirname "$(command -v pulumi)"):$repo/.venv/bin"):\"\$PATH\"" \
+  "PULUMI_HOME=$(printf %q "$PULUMI_HOME") PULUMI_BACKEND_URL=$(printf %q "$PULUMI_BACKEND_URL")" \
+  "PULUMI_CONFIG_PASSPHRASE=$passphrase LLMREG_HOME=$(printf %q "$LLMREG_HOME")" \
+  "PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true" \
+  "pulumi destroy --stack demo --yes --non-interactive"
 echo
 echo "== the console: a read token, then the server on this demo's registry (Ctrl-C stops it)"
 echo "   $repo/.venv/bin/llmreg token create --name console --scope read --product shop --db sqlite:///$LLMREG_HOME/registry.db"

@@ -6,7 +6,10 @@ Public API:
   classes :class:`ModelEnvArgs`, :class:`ModelConfigArgs`, :class:`AgentEnvArgs`,
   :class:`ToolArgs`, :class:`TerminationArgs`.
 - The agent runtime: :func:`resolve`, :func:`resolve_model` and their result
-  :class:`ResolvedConfig`.
+  :class:`ResolvedConfig`; :func:`run`, :func:`arun`, :func:`stream`, :func:`astream` run an
+  agent (``llmreg[agents]``) and give a :class:`RunResult` (its :class:`ToolCall` and
+  :class:`Usage`); :func:`stream` yields :class:`TextDelta`, :class:`ToolStart`,
+  :class:`ToolEnd`, :class:`Fallback` and :class:`Done` events.
 - The store: :func:`open_store`; errors in :mod:`llmreg.errors`.
 
 Names are loaded on first use, so that a runtime that only resolves configurations does not
@@ -37,6 +40,17 @@ if TYPE_CHECKING:
         ToolArgsDict,
     )
     from .runtime import ResolvedConfig, resolve, resolve_model
+    from .runtime.agent_run import arun, astream, run, stream
+    from .runtime.run_result import (
+        Done,
+        Fallback,
+        RunResult,
+        TextDelta,
+        ToolCall,
+        ToolEnd,
+        ToolStart,
+        Usage,
+    )
     from .store import open_store
 
 __version__ = "0.1.0"
@@ -60,6 +74,18 @@ _EXPORTS = {
     "ResolvedConfig": ".runtime",
     "resolve": ".runtime",
     "resolve_model": ".runtime",
+    "run": ".runtime.agent_run",
+    "arun": ".runtime.agent_run",
+    "stream": ".runtime.agent_run",
+    "astream": ".runtime.agent_run",
+    "Done": ".runtime.run_result",
+    "Fallback": ".runtime.run_result",
+    "RunResult": ".runtime.run_result",
+    "TextDelta": ".runtime.run_result",
+    "ToolCall": ".runtime.run_result",
+    "ToolEnd": ".runtime.run_result",
+    "ToolStart": ".runtime.run_result",
+    "Usage": ".runtime.run_result",
     "open_store": ".store",
 }
 
@@ -67,6 +93,8 @@ __all__ = [
     "Agent",
     "AgentEnvArgs",
     "AgentEnvArgsDict",
+    "Done",
+    "Fallback",
     "KeyRotationArgs",
     "KeyRotationArgsDict",
     "LlmModel",
@@ -76,13 +104,23 @@ __all__ = [
     "ModelEnvArgsDict",
     "Product",
     "ResolvedConfig",
+    "RunResult",
     "TerminationArgs",
     "TerminationArgsDict",
+    "TextDelta",
     "ToolArgs",
     "ToolArgsDict",
+    "ToolCall",
+    "ToolEnd",
+    "ToolStart",
+    "Usage",
+    "arun",
+    "astream",
     "open_store",
     "resolve",
     "resolve_model",
+    "run",
+    "stream",
 ]
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic.alias_generators import to_camel
+from pydantic import FieldSerializationInfo, field_serializer, field_validator
+from pydantic.alias_generators import to_camel, to_snake
 
 from ._compat import StrEnum
 from .domain.agent import AgentBase, Termination
@@ -67,19 +69,32 @@ def deploy_layers(
     return layers
 
 
+def wire_provenance(provenance: Mapping[str, Layer]) -> dict[str, Layer]:
+    """Provenance as records and JSON spell it: each setting by its camelCase name."""
+    return {to_camel(k): v for k, v in provenance.items()}
+
+
 class ResolvedModel(ModelConfig):
     """A model's effective configuration in one environment: provider, model id, the env's
-    base URL, every setting some layer sets, and ``provenance``: the camelCase name of each set
-    field -> the layer it came from. Never a key."""
+    base URL, every setting some layer sets, and ``provenance``: each set field -> the layer it
+    came from. Never a key.
+
+    Provenance is keyed like every other name: snake_case in Python, camelCase on the wire
+    (``maxTokens``, as ``Agent.resolved`` and the registry's resolved endpoint show it)."""
 
     provider: Provider
     model: str
     base_url: str | None = None
     provenance: dict[str, Layer]
 
-    def layer_of(self, field: str) -> Layer | None:
-        """The layer of a snake_case or camelCase setting name (None if no layer sets it)."""
-        return self.provenance.get(to_camel(field))
+    @field_validator("provenance", mode="before")
+    @classmethod
+    def _snake_keys(cls, value: Any) -> Any:
+        return {to_snake(k): v for k, v in value.items()} if isinstance(value, Mapping) else value
+
+    @field_serializer("provenance")
+    def _wire_keys(self, value: dict[str, Layer], info: FieldSerializationInfo) -> dict[str, Any]:
+        return dict(wire_provenance(value)) if info.by_alias else dict(value)
 
 
 class ResolvedFallback(ResolvedModel):
@@ -112,7 +127,7 @@ def _resolve_model(
         model=model.model,
         base_url=model_env.base_url,
         **merged.settings.set_fields(),
-        provenance={to_camel(k): v for k, v in merged.provenance.items()},
+        provenance=merged.provenance,
     )
 
 

@@ -7,7 +7,7 @@ import * as outputs from "./types/output";
 import * as utilities from "./utilities";
 
 /**
- * The Agent resource's inputs.
+ * An AI agent of a product: model, system prompt, tools and override layers. Changing ``product``, ``tag`` or ``registry`` replaces it; everything else updates in place.
  */
 export class Agent extends pulumi.CustomResource {
     /**

@@ -7,7 +7,7 @@ import * as outputs from "./types/output";
 import * as utilities from "./utilities";
 
 /**
- * The LlmModel resource's inputs.
+ * An LLM model entity of a product, with one configuration (and sealed API key) per environment. Changing ``product``, ``tag`` or ``registry`` replaces it; everything else updates in place. API keys are secrets: they travel in ``apiKeys`` and reach the registry only sealed.
  */
 export class LlmModel extends pulumi.CustomResource {
     /**
@@ -81,7 +81,7 @@ export class LlmModel extends pulumi.CustomResource {
      */
     declare public readonly productEnvs: pulumi.Output<string[] | undefined>;
     /**
-     * `anthropic`, `openai`, `google`, `cohere` or `custom` (an OpenAI-compatible endpoint).
+     * One of `anthropic`, `openai`, `google`, `cohere`, `custom` (`custom`: an OpenAI-compatible endpoint).
      */
     declare public readonly provider: pulumi.Output<string>;
     /**
@@ -248,7 +248,7 @@ export interface LlmModelArgs {
      */
     productEnvs?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
-     * `anthropic`, `openai`, `google`, `cohere` or `custom` (an OpenAI-compatible endpoint).
+     * One of `anthropic`, `openai`, `google`, `cohere`, `custom` (`custom`: an OpenAI-compatible endpoint).
      */
     provider: pulumi.Input<string>;
     /**

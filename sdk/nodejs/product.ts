@@ -7,7 +7,7 @@ import * as outputs from "./types/output";
 import * as utilities from "./utilities";
 
 /**
- * The Product resource's inputs.
+ * A product: the owner of models and agents, with one encryption key pair per environment. Changing ``tag`` (or ``registry``) replaces the product; everything else updates in place.
  */
 export class Product extends pulumi.CustomResource {
     /**

@@ -22,6 +22,8 @@ import pytest
 
 from llmreg.domain import AgentRecord, LlmModelRecord, ProductRecord
 from llmreg.sealing import PrivateKey, fingerprint, seal
+from llmreg.store import open_store
+from llmreg.store.base import Kind
 from llmreg.store.sql import SqlStore
 from tests.harness.registry import RegistryServer, running_registry
 
@@ -180,6 +182,21 @@ def test_resolve_explain_json_and_errors(cli: Cli, seeded: Seeded) -> None:
     cli.outputs.pop()
 
 
+def test_resolve_without_a_private_key_shows_the_table(cli: Cli, seeded: Seeded) -> None:
+    """Settings and provenance need no key (issue 18, item 6); only --show-key does."""
+    rows = table(cli("resolve", "shop", "prd", "a", "--explain"))
+    assert rows["temperature"] == ["0.7", "model"] and rows["maxTokens"] == ["512", "env"]
+    as_json = cli.json("resolve", "shop", "prd", "a", "--set", "temperature=0.2")
+    assert isinstance(as_json, dict) and as_json["provenance"]["temperature"] == "runtime"
+    assert as_json["hasKey"] is True and "apiKey" not in as_json
+    shut = cli("resolve", "shop", "prd", "a", "--show-key", code=1)
+    assert shut.startswith("error:") and len(shut.strip().splitlines()) == 1
+    assert seeded.key.key_id in shut and "--private-key-file" in shut
+    garbage = cli("resolve", "shop", "prd", "a", "--explain", code=1, LLMREG_PRIVATE_KEY="junk")
+    assert garbage.startswith("error:") and len(garbage.strip().splitlines()) == 1
+    assert "not an llmreg private key" in garbage and "junk" not in garbage
+
+
 def test_inspect_history_export_import(cli: Cli, seeded: Seeded, tmp_path: Path) -> None:
     products = table(cli("product", "list"))
     assert products["TAG"][:3] == ["NAME", "ENVS", "VERSION"]
@@ -239,6 +256,48 @@ def test_inspect_history_export_import(cli: Cli, seeded: Seeded, tmp_path: Path)
     broken.write_text(json.dumps({**data, "agents": [{**data["agents"][0], "product": "x"}]}))
     assert "agents[0].product" in cli("import", str(broken), "--url", other, code=1)
     assert "cannot read" in cli("import", str(tmp_path / "missing.json"), code=1)
+
+
+def test_history_names_each_env_and_import_counts_what_it_wrote(
+    cli: Cli, seeded: Seeded, tmp_path: Path
+) -> None:
+    """The CHANGED column prints paths as recorded (`envs[prd].sealedKey`; a table cell is
+    never read as markup), and `import` counts the records it wrote (issue 18, item 8)."""
+    with SqlStore(seeded.db_url) as store:
+        current = store.get(Kind.MODEL, "shop", "m")
+        assert isinstance(current.record, LlmModelRecord)
+        resealed = seal(
+            "sk-rotated", seeded.key.public_key, product="shop", env="prd", model_tag="m"
+        )
+        env = current.record.envs[0].model_copy(
+            update={"sealed_key": resealed, "key_fingerprint": fingerprint(resealed)}
+        )
+        rotated = current.record.model_copy(update={"envs": [env]})
+        store.put(rotated, expected_version=current.version, actor="test")
+    lines = cli("history", "--product", "shop", "--kind", "models").splitlines()
+    assert lines[1].split()[2:6] == ["test", "update", "models", "shop/m"]
+    assert lines[1].split()[7:] == ["envs[prd].keyFingerprint,", "envs[prd].sealedKey"]
+    created = lines[2].split()[7:]
+    assert created[0] == "envs[prd]," and "envs," not in created  # names the env, no repeats
+
+    exported = tmp_path / "backup.json"
+    exported.write_text(cli("export", "shop"))
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    assert cli("import", str(exported), "--url", other).strip() == (
+        "imported 3 records into product 'shop'"
+    )
+    assert cli("import", str(exported), "--url", other).strip() == (
+        "imported 0 records into product 'shop' (3 already identical, not written)"
+    )
+    data = json.loads(exported.read_text())
+    data["agents"][0]["name"] = "Renamed"
+    exported.write_text(json.dumps(data))
+    assert cli("import", str(exported), "--url", other).strip() == (
+        "imported 1 record into product 'shop' (2 already identical, not written)"
+    )
+    history = cli.json("history", "--product", "shop", "--url", other)
+    assert isinstance(history, list) and len(history) == 4  # 3 creates and the rename
+    assert history[0]["changedFields"] == ["name"]
 
 
 def test_keygen_tokens_help_and_usage(cli: Cli, tmp_path: Path) -> None:
@@ -311,13 +370,15 @@ def test_commands_against_a_running_server(
     assert exported == cli("export", "shop", "--url", seeded.db_url)
     backup = tmp_path / "backup.json"
     backup.write_text(exported)
-    assert "may only read product 'shop'" in cli("import", str(backup), **as_reader, code=1)
-    assert "imported 3 records" in cli("import", str(backup), **as_writer)
+    unchanged = cli("import", str(backup), **as_writer)
+    assert "imported 0 records into product 'shop' (3 already identical" in unchanged
     assert len(cli.json("history", "--product", "shop", **as_reader)) == 3
     data = json.loads(exported)
     data["agents"][0]["name"] = "Renamed"
     backup.write_text(json.dumps(data))
-    assert "imported 3 records" in cli("import", str(backup), **as_writer)
+    assert "may only read product 'shop'" in cli("import", str(backup), **as_reader, code=1)
+    renamed = cli("import", str(backup), **as_writer)
+    assert "imported 1 record into product 'shop' (2 already identical" in renamed
     history = cli.json("history", "--product", "shop", "--tag", "a", **as_reader)
     assert isinstance(history, list) and len(history) == 2  # identical records wrote nothing
     assert history[0]["action"] == "update" and history[0]["changedFields"] == ["name"]
@@ -407,3 +468,32 @@ def test_a_missing_extra_is_one_line_naming_it(missing: str, argv: list[str], sa
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert lines[0].startswith("error: ") and says in lines[0]
     assert "pip install 'llmreg[server]'" in lines[0]
+
+
+def test_resolve_explain_shows_the_fallback_chain_and_limits(cli: Cli, seeded: Seeded) -> None:
+    store = open_store(seeded.db_url)
+    local = {"slug": "prd", "baseUrl": "http://llama.internal/v1"}
+    store.put(
+        LlmModelRecord.model_validate(
+            {"product": "shop", "tag": "local", "name": "L", "provider": "custom",
+             "model": "llama", "envs": [local]}
+        ),
+        expected_version=0,
+        actor="test",
+    )  # fmt: skip
+    store.put(
+        AgentRecord.model_validate(
+            {"product": "shop", "tag": "chained", "name": "C", "model": "m",
+             "fallbacks": ["local"], "termination": {"maxTokens": 900}}
+        ),
+        expected_version=0,
+        actor="test",
+    )  # fmt: skip
+    lines = {
+        line.split()[0]: " ".join(line.split()[1:])
+        for line in cli("resolve", "shop", "prd", "chained", "--explain").splitlines()
+    }
+    assert lines["fallbacks"] == "local (custom llama) agent"
+    assert lines["termination"] == '{"maxIterations": 10, "maxTokens": 900} agent'
+    plain = table(cli("resolve", "shop", "prd", "a"))
+    assert "fallbacks" not in plain and "termination" not in plain

@@ -5,6 +5,7 @@ resource cores' shapes say."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import itertools
 import re
@@ -16,8 +17,7 @@ from pydantic import BaseModel
 
 import llmreg.resources as sdk
 from llmreg.deploy import CORES
-from llmreg.deploy.reference import SDK_TYPES, python_name, stale_pages
-from llmreg.domain import ModelEnvSpec
+from llmreg.deploy.pysdk import ARGS, INPUT_ONLY, fields
 from llmreg.resources._outputs import StateOutput
 
 PARAMS_OF_THE_SDK_ONLY = {"resource_name", "opts"}
@@ -48,71 +48,78 @@ def attribute_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def descriptions(shape: type[BaseModel]) -> dict[str, str]:
-    """Python SDK name -> description, for every field of ``shape``."""
-    return {python_name(n, f): norm(f.description or "") for n, f in shape.model_fields.items()}
+def descriptions(shape: type[BaseModel], *, sdk_only: bool = True) -> dict[str, str]:
+    """Python SDK name -> description, for every field of ``shape`` the SDK exposes."""
+    return {f.python: f.description for f in fields(shape, sdk_only=sdk_only)}
 
 
 def param_docs(function: object) -> dict[str, str]:
     doc = inspect.getdoc(function) or ""
-    found = re.findall(r":param (\w+): (.*?)(?=\n:param |\Z)", doc, flags=re.S)
+    found = re.findall(r":param (\w+):(.*?)(?=\n:param |\Z)", doc, flags=re.S)
     return {name: norm(text) for name, text in found}
 
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def test_the_generated_docs_are_fresh() -> None:
-    assert stale_pages(DOCS) == [], "run: python -m llmreg.deploy.reference --write"
-
-
 @pytest.mark.parametrize("resource", ["Product", "LlmModel", "Agent"])
-def test_every_output_has_the_docstring_of_its_shape(resource: str) -> None:
+def test_the_outputs_are_the_fields_of_the_shapes(resource: str) -> None:
+    """Both ways: every output is a field of the shapes, every field of them an output (but the
+    inputs that are not), each with the field's description as its docstring."""
     core, cls = CORES[resource], getattr(sdk, resource)
-    by_state = {
-        (f.alias or n): norm(f.description or "")
+    wanted = {
+        f.state: f.description
         for shape in (core.args, core.state)
-        for n, f in shape.model_fields.items()
+        for f in fields(shape, sdk_only=False)
+        if f.state not in INPUT_ONLY
     }
-    by_state.update(
-        {(f.alias or n): norm(f.description or "") for n, f in core.state.model_fields.items()}
-    )
     docs = attribute_docs(cls)
     outputs = {n: v for n, v in vars(cls).items() if isinstance(v, StateOutput)}
-    assert outputs, "the SDK declares its outputs as StateOutput descriptors"
+    assert {o.state_name for o in outputs.values()} == set(wanted)
     for name, output in outputs.items():
-        assert docs.get(name) == by_state[output.state_name], f"{resource}.{name}"
+        assert docs.get(name, "") == wanted[output.state_name], f"{resource}.{name}"
 
 
 @pytest.mark.parametrize("resource", ["Product", "LlmModel", "Agent"])
-def test_every_argument_has_the_docstring_of_its_shape(resource: str) -> None:
+def test_the_arguments_are_the_fields_of_the_shape(resource: str) -> None:
+    """Both ways: every argument is a field of the resource's inputs and every field one
+    argument, with its description as the ``:param:`` text."""
     core, cls = CORES[resource], getattr(sdk, resource)
     params = param_docs(cls.__init__)
     signature = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    assert set(params) == signature, "every argument has a :param: line"
     shape = descriptions(core.args)
-    for name, text in params.items():
-        if name not in PARAMS_OF_THE_SDK_ONLY:
-            assert text == shape[name], f"{resource}({name}=...)"
+    assert signature == set(shape) | PARAMS_OF_THE_SDK_ONLY
+    assert set(params) == signature, "every argument has a :param: line"
+    for name, text in shape.items():
+        assert params[name] == text, f"{resource}({name}=...)"
 
 
-@pytest.mark.parametrize(
-    ("cls", "shape"),
-    [(getattr(sdk, name), shape) for shape, name in SDK_TYPES.items() if name != "dict"]
-    + [(getattr(sdk, f"{name}Dict"), shape) for shape, name in SDK_TYPES.items() if name != "dict"],
-    ids=lambda v: getattr(v, "__name__", str(v)),
-)
-def test_every_input_type_field_has_the_docstring_of_its_shape(
-    cls: type, shape: type[BaseModel]
-) -> None:
-    docs = attribute_docs(cls)
+@pytest.mark.parametrize(("shape", "name"), ARGS.items(), ids=list(ARGS.values()))
+def test_the_input_types_are_the_fields_of_their_shape(shape: type[BaseModel], name: str) -> None:
+    """Both ways, for the Args class and its Dict: the same names, each with its field's
+    description, and an Args class with every field set has every field in its props."""
     wanted = descriptions(shape)
-    names = {f for f in (getattr(cls, "__annotations__", {}) or {})}
-    assert names, cls
-    if shape is ModelEnvSpec or cls.__name__.startswith("ModelEnvArgs"):
-        wanted = descriptions(ModelEnvSpec)
-    for name in names:
-        assert docs.get(name) == wanted[name], f"{cls.__name__}.{name}"
+    for cls in (getattr(sdk, name), getattr(sdk, f"{name}Dict")):
+        names = (
+            {f.name for f in dataclasses.fields(cls)}
+            if dataclasses.is_dataclass(cls)
+            else set(cls.__annotations__)
+        )
+        assert names == set(wanted), cls.__name__
+        docs = attribute_docs(cls)
+        for field, text in wanted.items():
+            assert docs.get(field, "") == text, f"{cls.__name__}.{field}"
+    args_cls = getattr(sdk, name)
+    nested = vars(args_cls).get("_nested", {})
+    full = args_cls(
+        **{f.name: {} if f.name in nested else f"v-{f.name}" for f in dataclasses.fields(args_cls)}
+    )
+    assert set(full.to_props()) == {f.state for f in fields(shape)}
+
+
+def test_a_nested_input_type_becomes_its_props() -> None:
+    env = sdk.AgentEnvArgs(slug="dev", model_config={"max_tokens": 5})
+    assert env.to_props() == {"slug": "dev", "modelConfig": {"maxTokens": 5}}
 
 
 def test_the_docs_mention_every_public_name() -> None:

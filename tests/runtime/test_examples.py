@@ -4,6 +4,7 @@ file) and calling a fake provider on loopback with the provider's real SDK."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from llmreg.store.sql import SqlStore
+from tests.runtime.agent_seed import add_agent, add_model, new_shop
+from tests.runtime.fake_agent_llm import Call, FakeAgentLlm, Say
 from tests.runtime.fake_llm import REPLY, FakeLlm
 from tests.runtime.seed import ModelSeed, Seeded, seed_shop
 
@@ -106,3 +109,37 @@ def test_ask_example(shop: tuple[str, Seeded, FakeLlm], provider: str, stream: b
     assert "Where is my order 42?" in str(request.body)
     assert "You are the shop's support agent." in str(request.body)
     assert "0.1" in str(request.body)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["run", "stream"])
+def test_support_agent_example(tmp_path: Path, stream: bool) -> None:
+    """examples/runtime/support_agent.py runs its agent: the model calls ``lookup_order``, the
+    example's handler answers, the model's answer is printed with the run's summary."""
+    db = f"sqlite:///{tmp_path / 'registry.db'}"
+    store = SqlStore(db)
+    with FakeAgentLlm.running(
+        Call("lookup_order", {"order_id": "42"}), Say("Order 42 has shipped with DHL.")
+    ) as fake:
+        try:
+            shop = new_shop(store)
+            add_model(store, shop, "claude", "anthropic", fake.url)
+            add_agent(store, "customer-support", "claude")
+        finally:
+            store.close()
+        command = [
+            str(ROOT / "examples" / "runtime" / "support_agent.py"),
+            "shop",
+            "customer-support",
+            "prd",
+            "Where is order 42?",
+            *(["--stream"] if stream else []),
+        ]
+        env = _env(db, LLMREG_PRIVATE_KEY=shop.keys["prd"].reveal())
+        out = _output_of(command, env).splitlines()
+        assert "Order 42 has shipped with DHL." in out
+        assert out[-1] == ("completed after 2 model call(s) on claude, 1 tool call(s), 30 tokens")
+        if stream:
+            assert "[tool lookup_order: ok]" in out
+        first, second = fake.take()
+        assert "Where is order 42?" in json.dumps(first.body)
+        assert "shipped" in json.dumps(second.body)  # the handler's result went back

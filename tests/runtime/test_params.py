@@ -131,3 +131,16 @@ def test_each_call_returns_a_fresh_dict() -> None:
 def test_messages_must_be_a_list() -> None:
     with pytest.raises(TypeError, match="list of messages"):
         _cfg("openai").request_params(messages="Hi")  # type: ignore[arg-type]
+
+
+def test_a_provider_without_a_setting_leaves_it_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table row per setting the provider has: a setting without a row is not sent."""
+    import dataclasses
+
+    from llmreg.runtime import params
+
+    openai = TABLES["openai"]
+    without = {k: v for k, v in openai.settings.items() if k != "top_p"}
+    monkeypatch.setitem(params.TABLES, "openai", dataclasses.replace(openai, settings=without))  # type: ignore[arg-type]
+    sent = _cfg("openai", top_p=0.5, max_tokens=10).request_params()
+    assert sent == {"model": "model-id", "temperature": 0.7, "max_completion_tokens": 10}

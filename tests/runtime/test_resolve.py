@@ -7,6 +7,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,6 +144,73 @@ def test_rotation_and_cache(store: Store, seeded: dict[str, object]) -> None:
     )
     with pytest.raises(SealingError):
         resolve("shop", "prd", "support", private_key=old, store=store, ttl=0)
+
+
+def test_without_a_private_key_everything_but_the_key_resolves(
+    store: Store, seeded: dict[str, object]
+) -> None:
+    """Settings and provenance need no key; only api_key (and client()) stay shut, saying
+    which key pair would open it and how to pass its private key (issue 18, item 6)."""
+    keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
+    plain: dict[str, str] = seeded["plain"]  # type: ignore[assignment]
+    for no_key in (None, ""):
+        cfg = resolve("shop", "prd", "support", {"temperature": 0.2}, no_key, store=store)
+        assert cfg.temperature == 0.2 and cfg.provenance["temperature"] == "runtime"
+        assert cfg.stop_sequences == ("X",) and cfg.provenance["stop_sequences"] == "env"
+        assert cfg.to_dict()["hasKey"] is True
+        assert not cfg.key_opened
+        with pytest.raises(SealingError) as caught:
+            _ = cfg.api_key
+        message = str(caught.value)
+        assert "\n" not in message
+        assert keys["prd"].key_id in message and "LLMREG_PRD_PRIVATE_KEY" in message
+        assert "private_key=" in message and "environment 'prd'" in message
+        with pytest.raises(SealingError, match="LLMREG_PRD_PRIVATE_KEY"):
+            cfg.client()
+        with pytest.raises(SealingError, match="no private key was given"):
+            cfg.to_dict(include_key=True)
+    model_only = resolve_model("shop", "dev", "sonnet", store=store)
+    assert model_only.temperature == 0.7 and model_only.provenance["temperature"] == "model"
+    opened = resolve("shop", "prd", "support", private_key=keys["prd"], store=store)
+    assert opened.key_opened and opened.api_key == plain["prd"]
+
+
+@pytest.mark.parametrize(
+    "garbage", ["garbage", "llmreg-sk1-AAAA", "llmreg-sk1-!!!not-base64!!!", ["  ", "x"]]
+)
+def test_a_malformed_private_key_is_a_one_line_llmreg_error(
+    store: Store, seeded: dict[str, object], garbage: str | list[str]
+) -> None:
+    with pytest.raises(SealingError) as caught:
+        resolve("shop", "prd", "support", private_key=garbage, store=store)
+    message = str(caught.value)
+    assert "\n" not in message and "private_key" in message and "not" in message
+    assert "AAAA" not in message and "garbage" not in message  # never echoes the text
+
+
+def test_an_env_the_product_lacks_is_named_as_such(store: Store, seeded: dict[str, object]) -> None:
+    """Issue 18, item 10: not the model's config but the product is blamed, with its envs;
+    over HTTP the registry's resolved endpoint says the same."""
+    keys: dict[str, PrivateKey] = seeded["keys"]  # type: ignore[assignment]
+    with pytest.raises(NotFound) as by_agent:
+        resolve("shop", "stg", "support", private_key=keys["prd"], store=store)
+    with pytest.raises(NotFound) as by_model:
+        resolve_model("shop", "stg", "sonnet", store=store)
+    for caught in (by_agent, by_model):
+        assert str(caught.value) == "product 'shop' has no environment 'stg' (it has: dev, prd)"
+    # An env of the product that the model has no config for still names the model.
+    current = store.get(Kind.PRODUCT, "shop", "shop").record
+    assert isinstance(current, ProductRecord)
+    wider = current.model_copy(update={"envs": [*current.envs, _product_env_record("stg")]})
+    store.put(wider, expected_version=None, actor=ACTOR)
+    with pytest.raises(NotFound, match=r"model 'shop/sonnet' has no active configuration .*'stg'"):
+        resolve("shop", "stg", "support", store=store, ttl=0)
+
+
+def _product_env_record(slug: str) -> Any:
+    from llmreg.domain import ProductEnv
+
+    return ProductEnv.model_validate(_product_env(slug))
 
 
 def test_key_not_in_repr_logs_or_pickle(

@@ -7,7 +7,6 @@ so backends that share a database across tests (PostgreSQL, HTTP) stay independe
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 
 from llmreg.store.sql import SqlStore
 from tests.harness.postgres import fresh_postgres_url, postgres_dsn, postgres_url
+from tests.harness.registry import running_registry
 
 __all__ = ["fresh_postgres_url", "postgres_dsn", "postgres_url"]
 
@@ -29,13 +29,6 @@ BACKENDS = [
 @pytest.fixture(scope="session")
 def http_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One real ``llmreg serve`` on loopback over a SQLite file, for the whole session."""
-    try:
-        from tests.harness.registry import running_registry
-    except ImportError as exc:  # helper-3's harness not written yet
-        message = f"HTTP registry harness unavailable: {exc}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.xfail(message)
     tmp = tmp_path_factory.mktemp("registry")
     with running_registry(tmp, f"sqlite:///{tmp / 'registry.db'}") as server:
         yield server

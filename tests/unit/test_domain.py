@@ -1,4 +1,7 @@
-"""The rules of design §2: every violation names its field and says how to fix it."""
+"""The rules of design §2: every violation names its field and says how to fix it.
+
+A model's rules are tested on what the product validates: the LlmModel resource's inputs
+(``LlmModelArgs``, API keys in a secret map) and the registry's record."""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from llmreg.domain import AgentRecord, LlmModelSpec, ProductRecord, parse
+from llmreg.deploy import LlmModelArgs
+from llmreg.domain import AgentRecord, LlmModelRecord, ProductRecord, parse
 from llmreg.errors import ValidationFailed
 
 
@@ -17,7 +21,8 @@ def model(**changes: Any) -> dict[str, Any]:
         "name": "Claude",
         "provider": "anthropic",
         "model": "claude-sonnet-4-20250514",
-        "envs": [{"slug": "dev", "apiKey": "sk-dev"}],
+        "envs": [{"slug": "dev"}],
+        "apiKeys": {"dev": "sk-dev"},
     }
     return {**base, **changes}
 
@@ -39,13 +44,13 @@ def failure_paths(kind: type[Any], data: dict[str, Any]) -> list[str]:
 
 
 def test_defaults_are_filled() -> None:
-    spec = parse(LlmModelSpec, model(), "model")
+    spec = parse(LlmModelArgs, model(), "model")
     assert spec.temperature == 0.7
     assert spec.envs[0].active is True
 
 
 def test_api_key_is_hidden_in_repr() -> None:
-    spec = parse(LlmModelSpec, model(envs=[{"slug": "dev", "apiKey": "sk-very-secret"}]), "model")
+    spec = parse(LlmModelArgs, model(apiKeys={"dev": "sk-very-secret"}), "model")
     assert "sk-very-secret" not in repr(spec)
     assert "sk-very-secret" not in str(spec.to_wire())
 
@@ -66,25 +71,35 @@ def test_api_key_is_hidden_in_repr() -> None:
         ({"maxTokens": 0}, "maxTokens"),
         ({"timeout": -5}, "timeout"),
         ({"envs": []}, "envs"),
-        ({"envs": [{"slug": "dev", "apiKey": "k"}, {"slug": "dev", "apiKey": "k"}]}, "envs"),
-        ({"envs": [{"slug": "dev"}]}, "envs[0].apiKey"),
-        ({"provider": "custom", "envs": [{"slug": "dev"}]}, "envs[0].baseUrl"),
-        ({"envs": [{"slug": "dev", "apiKey": "k", "baseUrl": "not a url"}]}, "envs[0].baseUrl"),
-        ({"envs": [{"slug": "DEV", "apiKey": "k"}]}, "envs[0].slug"),
+        ({"envs": [{"slug": "dev"}, {"slug": "dev"}]}, "envs"),
+        ({"apiKeys": {}}, "envs[0].apiKey"),
+        ({"apiKeys": {"dev": ""}}, "envs[0].apiKey"),
+        ({"apiKeys": {"dev": "k", "prd": "k"}}, "apiKeys.prd"),
+        ({"provider": "custom", "apiKeys": {}}, "envs[0].baseUrl"),
+        ({"envs": [{"slug": "dev", "baseUrl": "not a url"}]}, "envs[0].baseUrl"),
+        ({"envs": [{"slug": "DEV"}], "apiKeys": {"DEV": "k"}}, "envs[0].slug"),
+        ({"productEnvs": ["prd"]}, "envs[0].slug"),
         ({"colour": "red"}, "colour"),
     ],
 )
 def test_model_rules(changes: dict[str, Any], path: str) -> None:
-    assert path in failure_paths(LlmModelSpec, model(**changes))
+    assert path in failure_paths(LlmModelArgs, model(**changes))
 
 
 def test_custom_model_needs_no_key() -> None:
     spec = parse(
-        LlmModelSpec,
-        model(provider="custom", envs=[{"slug": "dev", "baseUrl": "http://llm.internal"}]),
+        LlmModelArgs,
+        model(
+            provider="custom", envs=[{"slug": "dev", "baseUrl": "http://llm.internal"}], apiKeys={}
+        ),
         "model",
     )
-    assert spec.envs[0].api_key is None
+    assert spec.keyed_envs() == []
+
+
+def test_a_stored_model_needs_its_sealed_keys() -> None:
+    record = {k: v for k, v in model().items() if k != "apiKeys"}
+    assert failure_paths(LlmModelRecord, record) == ["envs[0].apiKey"]
 
 
 @pytest.mark.parametrize(
@@ -108,13 +123,13 @@ def test_agent_rules(changes: dict[str, Any], path: str) -> None:
 
 
 def test_every_bad_field_is_reported_at_once() -> None:
-    paths = failure_paths(LlmModelSpec, model(temperature=9, maxTokens=0, tag="BAD"))
+    paths = failure_paths(LlmModelArgs, model(temperature=9, maxTokens=0, tag="BAD"))
     assert {"temperature", "maxTokens", "tag"} <= set(paths)
 
 
 def test_messages_say_what_to_do() -> None:
     with pytest.raises(ValidationFailed) as err:
-        parse(LlmModelSpec, model(envs=[{"slug": "prd"}]), "LlmModel 'claude'")
+        parse(LlmModelArgs, model(apiKeys={}), "LlmModel 'claude'")
     text = str(err.value)
     assert "LlmModel 'claude'" in text
     assert "needs an apiKey" in text

@@ -452,6 +452,12 @@ def _print_resolved(
             layer = "model" if name in _FROM_MODEL else cfg.provenance.get(name)
         shown = json.dumps(value) if name == "stop_sequences" and value is not None else value
         rows.append([wire, shown, layer] if explain else [wire, shown])
+    if cfg.fallbacks:
+        chain = ", ".join(f"{f.model_tag} ({f.provider} {f.model})" for f in cfg.fallbacks)
+        rows.append(["fallbacks", chain, "agent"] if explain else ["fallbacks", chain])
+    if cfg.termination is not None:
+        limits = json.dumps(cfg.termination.to_wire())
+        rows.append(["termination", limits, "agent"] if explain else ["termination", limits])
     if show_key:
         rows.append(["apiKey", cfg.api_key, None] if explain else ["apiKey", cfg.api_key])
     output.table(["FIELD", "VALUE", "FROM"] if explain else ["FIELD", "VALUE"], rows)
@@ -520,8 +526,12 @@ def import_cmd(
         data = json.loads(file.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise LlmregError(f"cannot read {file}: {exc}") from None
-    records = import_product(_store(url, token), data, actor=_actor())
-    typer.echo(f"imported {len(records)} records into product '{records[0].tag}'")
+    done = import_product(_store(url, token), data, actor=_actor())
+    wrote = len(done.written)
+    line = f"imported {wrote} record{'' if wrote == 1 else 's'} into product '{done.product}'"
+    if done.unchanged:
+        line += f" ({len(done.unchanged)} already identical, not written)"
+    typer.echo(line)
 
 
 # -- entry point ------------------------------------------------------------------------------

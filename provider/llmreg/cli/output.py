@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 _WIDE = 10_000
 """The width when stdout is not a terminal: a piped table is never wrapped or cut."""
@@ -51,7 +52,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: str =
     for header in headers:
         grid.add_column(header, no_wrap=True, overflow="fold")
     for row in rows:
-        grid.add_row(*row)
+        grid.add_row(*(Text(value) for value in row))  # plain text: `envs[prd]` is no markup
     out = console()
     if out.is_terminal:
         out.print(grid)

@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from ..domain import AgentRecord, AgentSpec, LlmModelRecord, ModelSettings, ProductRecord, Record
-from ..domain.agent import STORED
+from ..domain.common import STORED
+from ..domain.model_config import listed
 from ..domain.rules import RuleViolation, check_envs, env_problems, problems
 from ..errors import FieldProblem, NotFound
 from ..overrides import ResolvedEnv, resolve_all
@@ -26,7 +27,10 @@ from .props import UNKNOWN, Props, is_unknown, pick, under_any
 
 
 class AgentArgs(AgentSpec):
-    """The Agent resource's inputs."""
+    """An AI agent of a product: model, system prompt, tools and override layers.
+
+    Changing ``product``, ``tag`` or ``registry`` replaces it; everything else updates in place.
+    """
 
     model_settings: ModelSettings | None = Field(
         default=None,
@@ -86,10 +90,10 @@ class AgentOutputs(Record):
     )
     resolved: dict[str, ResolvedEnv] = Field(
         description="Env -> effective settings: `provider`, `model`, `baseUrl`, every setting "
-        "some layer sets (`temperature`, `maxTokens`, `topP`, `stopSequences`, `timeout`) and "
-        "`provenance` (field -> `model`, `agent` or `env`), for every env where the model has an "
-        "active config; with fallbacks, the resolved chain (`fallbacks`, `fallbacksLeftOut`), "
-        "and the `termination` limits when declared. Never a key."
+        f"some layer sets ({listed()}) and `provenance` (field -> `model`, `agent` or `env`), for "
+        "every env where the model has an active config; with fallbacks, the resolved chain "
+        "(`fallbacks`, `fallbacksLeftOut`), and the `termination` limits when declared. Never a "
+        "key."
     )
     version: int | None = Field(
         default=None, description="The registry record's version after the last write."

@@ -128,6 +128,11 @@ class ResourceCore(Generic[R]):
     """Inputs whose change updates the record in place."""
     replace_on: ClassVar[tuple[str, ...]] = REPLACE_ON
 
+    @property
+    def product_key(self) -> str:
+        """The input that names the record's product (a Product's own ``tag``)."""
+        return "tag" if self.kind is Kind.PRODUCT else "product"
+
     @classmethod
     def secrets(cls) -> tuple[str, ...]:
         """Properties that are secrets, in inputs and outputs alike."""
@@ -188,6 +193,8 @@ class ResourceCore(Generic[R]):
         news, olds = normalized(news), normalized(olds)
         unknown = unknown_paths(news)
         inputs, found = self.checked(ctx, olds, news, unknown, seed)
+        if not olds:  # a create writes: say now if the token may not
+            ctx.require_write(news, self.product_key)
         return Checked(inputs, [p for p in found if not (unknown and under(p.path, unknown))])
 
     def diff(self, ctx: DeployContext, id_: str, olds: Props, news: Props) -> Diffed:
@@ -195,6 +202,8 @@ class ResourceCore(Generic[R]):
         replaces = changed(olds, news, self.replace_on)
         updates = changed(olds, news, self.compared)
         restore = not replaces and self._guarded(ctx, news, lambda s: self.tampered(s, olds))
+        if replaces or updates or restore:  # an update writes: say now if the token may not
+            ctx.require_write(news, self.product_key)
         return Diffed(bool(replaces or updates or restore), replaces, [*replaces, *updates])
 
     def create(self, ctx: DeployContext, inputs: Props) -> tuple[str, Props]:

@@ -39,7 +39,12 @@ REPLACED_OUT_OF_BAND = "(replaced outside pulumi)"
 
 
 class LlmModelArgs(LlmModelBase[ModelEnv]):
-    """The LlmModel resource's inputs."""
+    """An LLM model entity of a product, with one configuration (and sealed API key) per
+    environment.
+
+    Changing ``product``, ``tag`` or ``registry`` replaces it; everything else updates in place.
+    API keys are secrets: they travel in ``apiKeys`` and reach the registry only sealed.
+    """
 
     api_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
@@ -60,6 +65,7 @@ class LlmModelArgs(LlmModelBase[ModelEnv]):
 
     @model_validator(mode="after")
     def _keys_and_envs(self) -> LlmModelArgs:
+        self.require_keys(self.keyed_envs())
         slugs = [e.slug for e in self.envs]
         for slug in self.api_keys:
             if slug not in slugs:
@@ -68,9 +74,10 @@ class LlmModelArgs(LlmModelBase[ModelEnv]):
             check_envs(slugs, self.product_envs, self.product)
         return self
 
-    def _has_key(self, env: ModelEnv) -> bool:
-        key = self.api_keys.get(env.slug)
-        return key is not None and bool(key.get_secret_value())
+    def keyed_envs(self) -> list[str]:
+        """The slugs of the envs given an API key."""
+        given = {k for k, v in self.api_keys.items() if v.get_secret_value()}
+        return [e.slug for e in self.envs if e.slug in given]
 
 
 class LlmModelOutputs(Record):
@@ -148,7 +155,7 @@ class LlmModelCore(ResourceCore[LlmModelRecord]):
             return inputs, problems(err)
         inputs.update(args_wire(args))
         found: list[FieldProblem] = []
-        keyed = [e.slug for e in args.envs if args._has_key(e)]
+        keyed = args.keyed_envs()
         if (args.product_envs is None or anchor is None) and not is_unknown(news.get("product")):
             # The product is managed elsewhere: its envs and keys come from the registry, and
             # its keys must match the anchor (given, else pinned at the first deploy).
@@ -310,9 +317,9 @@ def _env_problems(args: LlmModelArgs, product: ProductRecord) -> list[FieldProbl
 
 def _sealed_to(args: LlmModelArgs, anchor: Any) -> Any:
     """Env -> the key ids its API key is sealed to, or UNKNOWN while the anchor is unknown."""
-    keyed = [e for e in args.envs if args._has_key(e)]
+    keyed = args.keyed_envs()
     if anchor is None or not keyed:
         return {}
     if is_unknown(anchor):
         return UNKNOWN
-    return {e.slug: key_ids(anchor.get(e.slug, [])) for e in keyed}
+    return {slug: key_ids(anchor.get(slug, [])) for slug in keyed}

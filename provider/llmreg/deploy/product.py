@@ -29,7 +29,10 @@ from .trust import mismatched_envs, product_refusal, registry_keys
 
 
 class ProductArgs(ProductSpec):
-    """The Product resource's inputs."""
+    """A product: the owner of models and agents, with one encryption key pair per environment.
+
+    Changing ``tag`` (or ``registry``) replaces the product; everything else updates in place.
+    """
 
     adopt: Adopt = False
     registry: RegistryName = None

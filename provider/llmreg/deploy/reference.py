@@ -1,16 +1,15 @@
 """The argument and output tables of docs/resources/*.md, made from the resource cores' shapes.
 
 The field descriptions of the shapes are the one declaration of what each argument and output
-means: the docs' tables are rendered from them here (``python -m llmreg.deploy.reference
---write`` rewrites the generated blocks, and a test fails when they are stale), the plugin's
-schema takes them, and a test holds the Python SDK's docstrings to them.
+means: the docs' tables are rendered from them here (``make generate``, i.e.
+``python -m llmreg.deploy.generate``, rewrites the generated blocks; tests/unit/test_generated.py
+fails when they are stale), the plugin's schema takes them, and the Python SDK is generated from
+them (:mod:`.pysdk`).
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 import types
 import typing
 from collections.abc import Iterator
@@ -19,24 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.alias_generators import to_snake
-from pydantic.fields import FieldInfo
 
-from ..domain import AgentEnv, KeyRotation, ModelConfig, ModelEnv, ModelEnvSpec, ModelSettings, Tool
+from ..domain import AgentEnv, KeyRotation, ModelConfig, ModelEnvSpec, ModelSettings, Tool
 from ..domain.agent import Termination
 from . import CORES
+from .pysdk import SDK_TYPES, fields
 
-SDK_TYPES: dict[type[BaseModel], str] = {
-    ModelEnv: "ModelEnvArgs",
-    ModelEnvSpec: "ModelEnvArgs",
-    Tool: "ToolArgs",
-    AgentEnv: "AgentEnvArgs",
-    ModelConfig: "ModelConfigArgs",
-    KeyRotation: "KeyRotationArgs",
-    Termination: "TerminationArgs",
-    ModelSettings: "dict",
-}
-"""The Python SDK's input type for each nested shape."""
+TYPE_NAMES: dict[type[BaseModel], str] = {**SDK_TYPES, ModelSettings: "dict"}
 
 NESTED: dict[str, list[type[BaseModel]]] = {
     "Product": [KeyRotation],
@@ -58,18 +46,6 @@ class Row:
     description: str
 
 
-def hidden(info: FieldInfo) -> bool:
-    """A field the Python SDK sets itself (from other resources of the program)."""
-    extra = info.json_schema_extra
-    return isinstance(extra, dict) and bool(extra.get("hidden"))
-
-
-def python_name(name: str, info: FieldInfo) -> str:
-    """The Python SDK's name of a field: snake_case of its state name (``modelConfig`` ->
-    ``model_config``, even where pydantic needs another attribute name)."""
-    return to_snake(info.alias or name)
-
-
 def type_name(annotation: Any) -> str:
     """A short, readable name of a field's type, with the SDK's names for nested inputs."""
     origin = typing.get_origin(annotation)
@@ -83,7 +59,7 @@ def type_name(annotation: Any) -> str:
     if origin in (list, dict):
         return f"{origin.__name__}[{', '.join(type_name(a) for a in args)}]"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return SDK_TYPES.get(annotation, annotation.__name__)
+        return TYPE_NAMES.get(annotation, annotation.__name__)
     if annotation is Any:
         return "Any"
     name = getattr(annotation, "__name__", str(annotation))
@@ -92,20 +68,8 @@ def type_name(annotation: Any) -> str:
 
 def rows(shape: type[BaseModel]) -> Iterator[Row]:
     """One row per field the SDK exposes; inherited sampling settings after the shape's own."""
-    fields = sorted(
-        shape.model_fields.items(),
-        key=lambda item: shape is not ModelConfig and item[0] in ModelConfig.model_fields,
-    )
-    for name, info in fields:
-        if hidden(info):
-            continue
-        yield Row(
-            python=python_name(name, info),
-            state=info.alias or name,
-            type=type_name(info.annotation),
-            required=info.is_required(),
-            description=" ".join((info.description or "").split()),
-        )
+    for f in fields(shape):
+        yield Row(f.python, f.state, type_name(f.annotation), f.required, f.description)
 
 
 def table(shape: type[BaseModel], *, inputs: bool) -> str:
@@ -147,6 +111,41 @@ def render(text: str, generated: dict[str, str]) -> str:
     return _BLOCK.sub(replace, text)
 
 
+def _path(path: str) -> str:
+    """``config.http_options.timeout`` as Python reads it: ``config["http_options"]["timeout"]``."""
+    head, *rest = path.split(".")
+    return f"`{head}" + "".join(f'["{part}"]' for part in rest) + "`"
+
+
+def request_params_table() -> str:
+    """docs/runtime.md: where each provider's call takes each setting (``runtime.params``)."""
+    from ..domain.model_config import OVERRIDABLE_FIELDS, ModelConfig
+    from ..runtime.params import TABLES
+
+    providers = list(TABLES)
+    lines = [
+        "| llmreg | " + " | ".join(f"`{p}`" for p in providers) + " |",
+        "|---" * (len(providers) + 1) + "|",
+        "| the call | " + " | ".join(f"`{TABLES[p].call}`" for p in providers) + " |",
+        "| `model` | " + " | ".join("`model`" for _ in providers) + " |",
+    ]
+    for name in OVERRIDABLE_FIELDS:
+        cells = []
+        for provider in providers:
+            table = TABLES[provider]
+            path = table.settings.get(name)
+            cell = "not sent" if path is None else _path(str(path))
+            if name == "max_tokens" and path and table.default_max_tokens is not None:
+                cell += f" (default **{table.default_max_tokens}**)"
+            if name == "timeout" and path:
+                cell += f" ({table.timeout_unit})"
+            cells.append(cell)
+        state = ModelConfig.model_fields[name].alias or name
+        unit = " (ms)" if name == "timeout" else ""
+        lines.append(f"| `{state}`{unit} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def pages(docs: Path) -> dict[Path, dict[str, str]]:
     """Each generated page under ``docs`` with its blocks: the resources' pages and
     settings.md."""
@@ -154,36 +153,5 @@ def pages(docs: Path) -> dict[Path, dict[str, str]]:
 
     out = {docs / "resources" / page: blocks(resource) for resource, page in PAGES.items()}
     out[docs / "settings.md"] = {"settings": markdown_table()}
+    out[docs / "runtime.md"] = {"request_params": request_params_table()}
     return out
-
-
-def stale_pages(docs: Path) -> list[str]:
-    """The pages whose generated blocks are not what the code says now."""
-    return [
-        str(path)
-        for path, generated in pages(docs).items()
-        if render(path.read_text(), generated) != path.read_text()
-    ]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Check or rewrite docs/resources/*.md tables.")
-    parser.add_argument("--write", action="store_true", help="rewrite the generated blocks")
-    parser.add_argument("--docs", type=Path, default=Path("docs"), help="the docs directory")
-    args = parser.parse_args(argv)
-    for path, generated in pages(args.docs).items():
-        text = path.read_text()
-        new = render(text, generated)
-        if new != text and args.write:
-            path.write_text(new)
-            print(f"rewrote {path}")
-    stale = [] if args.write else stale_pages(args.docs)
-    for stale_page in stale:
-        print(
-            f"stale: {stale_page} (run python -m llmreg.deploy.reference --write)", file=sys.stderr
-        )
-    return 1 if stale else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -4,7 +4,6 @@ from .agent import AgentEnv, AgentRecord, AgentSpec, Tool
 from .common import PROVIDERS, Provider, Record
 from .llm_model import (
     LlmModelRecord,
-    LlmModelSpec,
     ModelEnv,
     ModelEnvRecord,
     ModelEnvSpec,
@@ -23,7 +22,6 @@ __all__ = [
     "AgentSpec",
     "KeyRotation",
     "LlmModelRecord",
-    "LlmModelSpec",
     "ModelConfig",
     "ModelEnv",
     "ModelEnvRecord",

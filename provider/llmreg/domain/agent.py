@@ -9,14 +9,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .common import Name, Owner, OwningProduct, Record, Slug
+from .common import STORED, Name, Owner, OwningProduct, Record, Slug
 from .model_config import ModelConfig, PositiveInt
 from .rules import RuleViolation, explain_pattern, require_unique
-
-STORED = "llmreg_stored"
-"""Validation context key: ``model_validate(data, context={STORED: True})`` parses a record the
-registry already validated when it was written, without checking each tool's JSON Schema
-against the meta-schema again (the jsonschema import alone costs a process 0.15 s)."""
 
 TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 explain_pattern(

@@ -1,19 +1,20 @@
 """LlmModel: a provider's model with its sampling defaults and one config per environment.
 
-Two shapes share every rule: the *spec* a user declares (each env's API key in plaintext, a
-secret) and the *record* the registry stores (each key sealed to its environment's key pair(s),
-plus a non-secret fingerprint).
+Two shapes share every rule: the resource's inputs (``llmreg.deploy.LlmModelArgs``: each env's
+API key in plaintext, a secret) and the *record* the registry stores (each key sealed to its
+environment's key pair(s), plus a non-secret fingerprint).
 :class:`ModelSettings` is what agents resolve against: the record without keys.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import Field, SecretStr, model_validator
 
 from ..errors import NotFound
-from .common import Name, NonEmpty, Owner, OwningProduct, Provider, Record, Slug
+from .common import PROVIDERS, Name, NonEmpty, Owner, OwningProduct, Provider, Record, Slug
 from .model_config import DEFAULT_TEMPERATURE, ModelConfig, Temperature
 from .rules import RuleViolation, explain_pattern, require_unique
 
@@ -40,7 +41,8 @@ class ModelEnv(Record):
 
 
 class ModelEnvSpec(ModelEnv):
-    """A model env as declared: the API key in plaintext, kept out of repr and logs."""
+    """A model's configuration for one environment of its product, as a program declares it:
+    the API key in plaintext (a secret; the Python SDK's ``ModelEnvArgs``)."""
 
     api_key: SecretStr | None = Field(
         default=None,
@@ -79,7 +81,7 @@ class LlmModelBase(ModelConfig, Generic[EnvT]):
     name: Name
     description: str | None = Field(default=None, description="What the model is for.")
     provider: Provider = Field(
-        description="`anthropic`, `openai`, `google`, `cohere` or `custom` (an "
+        description=f"One of {', '.join(f'`{p}`' for p in PROVIDERS)} (`custom`: an "
         "OpenAI-compatible endpoint)."
     )
     model: NonEmpty = Field(description="The provider's model id, e.g. `claude-sonnet-4-20250514`.")
@@ -101,20 +103,20 @@ class LlmModelBase(ModelConfig, Generic[EnvT]):
                     f"environment '{env.slug}' of a 'custom' provider model needs a baseUrl "
                     "(the endpoint to call)",
                 )
-            if self.provider != "custom" and not self._has_key(env):
+        return self
+
+    def require_keys(self, keyed: Collection[str]) -> None:
+        """Every env has an API key (``keyed``: the slugs of those that have one), but for a
+        'custom' provider, whose endpoint may need none."""
+        if self.provider == "custom":
+            return
+        for i, env in enumerate(self.envs):
+            if env.slug not in keyed:
                 raise RuleViolation(
                     f"envs[{i}].apiKey",
                     f"environment '{env.slug}' needs an apiKey for provider '{self.provider}' "
                     "(only 'custom' models may omit it)",
                 )
-        return self
-
-    def _has_key(self, env: EnvT) -> bool:
-        raise NotImplementedError
-
-    def settings(self) -> ModelConfig:
-        """The model entity's layer of the override chain."""
-        return self.layer()
 
     def env(self, slug: str) -> EnvT | None:
         return next((e for e in self.envs if e.slug == slug), None)
@@ -143,20 +145,15 @@ class LlmModelBase(ModelConfig, Generic[EnvT]):
         )
 
 
-class LlmModelSpec(LlmModelBase[ModelEnvSpec]):
-    """An LlmModel as a user declares it (API keys in plaintext)."""
-
-    def _has_key(self, env: ModelEnvSpec) -> bool:
-        return env.api_key is not None and bool(env.api_key.get_secret_value())
-
-
 class LlmModelRecord(LlmModelBase[ModelEnvRecord]):
     """An LlmModel as the registry stores it (API keys sealed)."""
 
     owner: Owner | None = None
 
-    def _has_key(self, env: ModelEnvRecord) -> bool:
-        return env.sealed_key is not None
+    @model_validator(mode="after")
+    def _keys(self) -> LlmModelRecord:
+        self.require_keys({e.slug for e in self.envs if e.sealed_key is not None})
+        return self
 
 
 class ModelSettings(ModelConfig):

@@ -1,4 +1,9 @@
-"""The overridable sampling settings, shared by models, agents, environments and runtimes."""
+"""The overridable sampling settings, shared by models, agents, environments and runtimes.
+
+:class:`ModelConfig` is the one declaration of them: a new setting is one field here, then
+``make generate`` (the SDKs, the runtime's attributes, the docs), plus one row per provider that
+has such a request parameter in ``llmreg/runtime/params.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,6 @@ from typing import Annotated
 from pydantic import Field
 
 from .common import Record
-
-OVERRIDABLE_FIELDS: tuple[str, ...] = (
-    "temperature",
-    "max_tokens",
-    "top_p",
-    "stop_sequences",
-    "timeout",
-)
-"""Snake_case names of the settings each override layer may set."""
 
 DEFAULT_TEMPERATURE = 0.7
 
@@ -51,3 +47,17 @@ class ModelConfig(Record):
     def layer(self) -> ModelConfig:
         """Just the overridable settings of this object, as one layer of the override chain."""
         return ModelConfig.model_validate(self.set_fields())
+
+
+OVERRIDABLE_FIELDS: tuple[str, ...] = tuple(ModelConfig.model_fields)
+"""Snake_case names of the settings each override layer may set, in declared order."""
+
+OVERRIDABLE_WIRE_NAMES: tuple[str, ...] = tuple(
+    ModelConfig.model_fields[name].alias or name for name in OVERRIDABLE_FIELDS
+)
+"""The same settings by their camelCase names (records, state, JSON)."""
+
+
+def listed(names: tuple[str, ...] = OVERRIDABLE_WIRE_NAMES) -> str:
+    """The settings for prose: ```temperature`, `maxTokens`, ...`` (descriptions, docs)."""
+    return ", ".join(f"`{name}`" for name in names)

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticCustomError
 
 from ..errors import FieldProblem, ValidationFailed
 from .common import SLUG_PATTERN
+from .violation import RuleViolation as RuleViolation
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -23,15 +23,6 @@ _PATTERN_MESSAGES: dict[str, str] = {
 def explain_pattern(pattern: str, message: str) -> None:
     """Say what a value matching ``pattern`` must look like (``{input!r} <message>``)."""
     _PATTERN_MESSAGES[pattern] = message
-
-
-class RuleViolation(PydanticCustomError):
-    """Raised inside a validator: a rule that names its own field path (camelCase)."""
-
-    def __new__(cls, path: str, message: str) -> RuleViolation:
-        return super().__new__(
-            cls, "llmreg_rule", "{path}|{message}", {"path": path, "message": message}
-        )
 
 
 def require_unique(values: Iterable[str], path: str, what: str) -> None:

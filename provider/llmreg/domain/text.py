@@ -15,7 +15,8 @@ import math
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_core import PydanticCustomError
+
+from .violation import RuleViolation
 
 NUL_MESSAGE = "contains a NUL character (\\u0000), which the registry cannot store: remove it"
 SURROGATE_MESSAGE = (
@@ -82,8 +83,8 @@ def check_model_text(model: BaseModel) -> None:
     """Raise a pydantic error naming the first field of ``model`` (its own fields; nested
     models check theirs) that holds a NUL, a lone surrogate or a non-finite number.
 
-    The error has the type of ``llmreg.domain.rules.RuleViolation`` (``llmreg_rule``), so
-    ``problems()`` reports it with the camelCase field path."""
+    The error is a :class:`RuleViolation`, so ``problems()`` reports it with the camelCase
+    field path."""
     fields = type(model).model_fields
     values = model.__dict__
     for name, info in fields.items():
@@ -93,6 +94,4 @@ def check_model_text(model: BaseModel) -> None:
         found = find_problem(value, info.alias or name)
         if found is not None:
             path, message = found
-            raise PydanticCustomError(
-                "llmreg_rule", "{path}|{message}", {"path": path, "message": message}
-            )
+            raise RuleViolation(path, message)

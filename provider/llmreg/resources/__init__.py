@@ -1,7 +1,10 @@
-"""Pulumi dynamic resources: Product, LlmModel, Agent and their input types."""
+"""Pulumi dynamic resources: Product, LlmModel, Agent and their input types.
 
-from .agent import Agent
-from .args import (
+Their classes and signatures are generated from the shapes (``_generated``, ``make generate``);
+what they do with their arguments is hand-written in ``_wiring``."""
+
+from ._generated.agent import Agent
+from ._generated.args import (
     AgentEnvArgs,
     AgentEnvArgsDict,
     KeyRotationArgs,
@@ -15,8 +18,8 @@ from .args import (
     ToolArgs,
     ToolArgsDict,
 )
-from .llm_model import LlmModel
-from .product import Product
+from ._generated.llm_model import LlmModel
+from ._generated.product import Product
 
 __all__ = [
     "Agent",

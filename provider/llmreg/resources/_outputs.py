@@ -8,9 +8,10 @@ from there, typed.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import Any, ClassVar, Generic, TypeVar, cast, overload
 
 import pulumi
+from typing_extensions import Self
 
 T = TypeVar("T")
 
@@ -90,3 +91,28 @@ def read_existing(
     read_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id_))
     register(resource, provider, name, {"registry": registry}, read_opts)
     return resource
+
+
+class RegistryResource(pulumi.dynamic.Resource):
+    """The base of llmreg's resource classes (generated): what they do alike."""
+
+    provider_type: ClassVar[type[pulumi.dynamic.ResourceProvider]]
+    """The dynamic provider of the resource type."""
+
+    @classmethod
+    def get(
+        cls,
+        resource_name: str,
+        id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        registry: str | None = None,
+    ) -> Self:
+        """Read an existing record from the registry into this program without managing it.
+
+        :param resource_name: The unique name of the resulting resource.
+        :param id: ``<product>/<tag>``; a product's is its tag.
+        :param opts: Options of the resource.
+        :param registry: A registry named in stack config `llmreg:registries`.
+        """
+        return read_existing(cls, cls.provider_type(), resource_name, id, opts, registry)

@@ -1,4 +1,4 @@
-"""The provider's official SDK client for a :class:`ResolvedConfig`: key, base URL and timeout set.
+"""The provider's official SDK client for a ``ResolvedConfig``: key, base URL and timeout set.
 
 Each SDK is an optional extra (``llmreg[openai]``, ``[anthropic]``, ``[google]``, ``[cohere]``)
 and is imported here, on first use, never at ``import llmreg``. Keyword ``options`` go to the
@@ -16,13 +16,32 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..domain import Provider
 from ..errors import LlmregError
 
-if TYPE_CHECKING:
-    from .result import ResolvedConfig
+
+class ClientConfig(Protocol):
+    """What a client is made of: a :class:`~llmreg.runtime.ResolvedConfig`."""
+
+    @property
+    def product(self) -> str: ...
+    @property
+    def env(self) -> str: ...
+    @property
+    def agent(self) -> str | None: ...
+    @property
+    def model_tag(self) -> str: ...
+    @property
+    def provider(self) -> Provider: ...
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def timeout(self) -> int | None: ...
+    @property
+    def api_key(self) -> str | None: ...
+
 
 NO_KEY_PLACEHOLDER = "llmreg-no-key"
 """Sent as the API key of a ``custom`` model env that has none: the OpenAI SDK refuses to build
@@ -39,7 +58,7 @@ _SDKS: dict[Provider, tuple[str, str, str]] = {
 }
 
 
-def _sdk(cfg: ResolvedConfig) -> ModuleType:
+def _sdk(cfg: ClientConfig) -> ModuleType:
     module, extra, name = _SDKS[cfg.provider]
     try:
         return importlib.import_module(module)
@@ -53,12 +72,12 @@ def _sdk(cfg: ResolvedConfig) -> ModuleType:
         ) from None
 
 
-def _what(cfg: ResolvedConfig) -> str:
+def _what(cfg: ClientConfig) -> str:
     target = f"agent '{cfg.agent}'" if cfg.agent else f"model '{cfg.model_tag}'"
     return f"{target} ({cfg.product}/{cfg.env})"
 
 
-def _key(cfg: ResolvedConfig) -> str:
+def _key(cfg: ClientConfig) -> str:
     key = cfg.api_key
     if key is not None:
         return key
@@ -70,38 +89,32 @@ def _key(cfg: ResolvedConfig) -> str:
     )
 
 
-def _seconds(cfg: ResolvedConfig) -> dict[str, Any]:
+def _seconds(cfg: ClientConfig) -> dict[str, Any]:
     return {} if cfg.timeout is None else {"timeout": cfg.timeout / 1000}
 
 
-def _base_url(cfg: ResolvedConfig) -> dict[str, Any]:
+def _base_url(cfg: ClientConfig) -> dict[str, Any]:
     return {} if cfg.base_url is None else {"base_url": cfg.base_url}
 
 
-def _openai(
-    cfg: ResolvedConfig, sdk: ModuleType, is_async: bool, options: Mapping[str, Any]
-) -> Any:
+def _openai(cfg: ClientConfig, sdk: ModuleType, is_async: bool, options: Mapping[str, Any]) -> Any:
     cls = sdk.AsyncOpenAI if is_async else sdk.OpenAI
     return cls(**{"api_key": _key(cfg), **_base_url(cfg), **_seconds(cfg), **options})
 
 
 def _anthropic(
-    cfg: ResolvedConfig, sdk: ModuleType, is_async: bool, options: Mapping[str, Any]
+    cfg: ClientConfig, sdk: ModuleType, is_async: bool, options: Mapping[str, Any]
 ) -> Any:
     cls = sdk.AsyncAnthropic if is_async else sdk.Anthropic
     return cls(**{"api_key": _key(cfg), **_base_url(cfg), **_seconds(cfg), **options})
 
 
-def _cohere(
-    cfg: ResolvedConfig, sdk: ModuleType, is_async: bool, options: Mapping[str, Any]
-) -> Any:
+def _cohere(cfg: ClientConfig, sdk: ModuleType, is_async: bool, options: Mapping[str, Any]) -> Any:
     cls = sdk.AsyncClientV2 if is_async else sdk.ClientV2
     return cls(**{"api_key": _key(cfg), **_base_url(cfg), **_seconds(cfg), **options})
 
 
-def _google(
-    cfg: ResolvedConfig, sdk: ModuleType, is_async: bool, options: Mapping[str, Any]
-) -> Any:
+def _google(cfg: ClientConfig, sdk: ModuleType, is_async: bool, options: Mapping[str, Any]) -> Any:
     """``google.genai.Client`` on the Gemini Developer API (``vertexai=False``: the registry
     holds an API key); base URL and timeout (milliseconds) travel in ``http_options``."""
     http: dict[str, Any] = {}
@@ -121,7 +134,7 @@ def _google(
     return client.aio if is_async else client
 
 
-_Factory = Callable[["ResolvedConfig", ModuleType, bool, Mapping[str, Any]], Any]
+_Factory = Callable[[ClientConfig, ModuleType, bool, Mapping[str, Any]], Any]
 
 _FACTORIES: dict[Provider, _Factory] = {
     "openai": _openai,
@@ -132,7 +145,7 @@ _FACTORIES: dict[Provider, _Factory] = {
 }
 
 
-def make_client(cfg: ResolvedConfig, *, is_async: bool, options: Mapping[str, Any]) -> Any:
+def make_client(cfg: ClientConfig, *, is_async: bool, options: Mapping[str, Any]) -> Any:
     """The SDK client for ``cfg`` (see the module docstring); LlmregError naming the extra to
     install when the provider's SDK is missing."""
     sdk = _sdk(cfg)

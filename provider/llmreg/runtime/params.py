@@ -2,10 +2,13 @@
 
 One :class:`ProviderTable` per provider says where its chat call takes each llmreg setting, the
 system prompt and the tools: a dotted path into the call's keyword arguments
-(``config.max_output_tokens`` is ``config={"max_output_tokens": ...}``). Nothing here imports an
+(``config.max_output_tokens`` is ``config={"max_output_tokens": ...}``). Its ``settings`` are
+typed by the overridable settings (``SettingPaths``, generated from ``ModelConfig``): a new
+setting is one row in the table of each provider that has such a parameter, and a provider
+without one leaves it out (the setting is then not sent). Nothing here imports an
 SDK, so building the parameters works without the provider's extra installed. The names and
 shapes were checked against the SDKs' own sources (openai 3.57, anthropic 2.14, google-genai
-3.6, cohere 7.3); docs/runtime.md has the same tables for readers.
+3.6, cohere 7.3); the table of docs/runtime.md is generated from these (``make generate``).
 """
 
 from __future__ import annotations
@@ -14,12 +17,25 @@ import copy
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from ..domain import Provider, Tool
+from ._settings_gen import SettingPaths
 
-if TYPE_CHECKING:
-    from .result import ResolvedConfig
+
+class CallConfig(Protocol):
+    """What the parameters are made of: a :class:`~llmreg.runtime.ResolvedConfig` (its
+    settings are read by name)."""
+
+    @property
+    def provider(self) -> Provider: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def system_prompt(self) -> str | None: ...
+    @property
+    def tools(self) -> Sequence[Tool]: ...
+
 
 ANTHROPIC_DEFAULT_MAX_TOKENS = 4096
 """Anthropic's Messages API requires ``max_tokens``; when no layer sets ``maxTokens`` this is
@@ -75,11 +91,8 @@ class ProviderTable:
 
     call: str
     """The SDK call the parameters are for (documentation; ``stream`` variants take the same)."""
-    temperature: str
-    max_tokens: str
-    top_p: str
-    stop_sequences: str
-    timeout: str
+    settings: SettingPaths
+    """Setting (snake_case) -> where the call takes it."""
     timeout_unit: Literal["s", "ms"]
     messages: str
     """Where the caller's conversation goes (google calls it ``contents``)."""
@@ -92,12 +105,14 @@ class ProviderTable:
 
 OPENAI = ProviderTable(
     call="client.chat.completions.create",
-    temperature="temperature",
-    # max_tokens is deprecated for OpenAI and refused by its reasoning models.
-    max_tokens="max_completion_tokens",
-    top_p="top_p",
-    stop_sequences="stop",
-    timeout="timeout",
+    settings={
+        "temperature": "temperature",
+        # max_tokens is deprecated for OpenAI and refused by its reasoning models.
+        "max_tokens": "max_completion_tokens",
+        "top_p": "top_p",
+        "stop_sequences": "stop",
+        "timeout": "timeout",
+    },
     timeout_unit="s",
     messages="messages",
     system="message",
@@ -107,17 +122,19 @@ OPENAI = ProviderTable(
 
 # OpenAI-compatible servers (vLLM, Ollama, llama.cpp, gateways) know max_tokens; not all know
 # max_completion_tokens.
-CUSTOM = dataclasses.replace(OPENAI, max_tokens="max_tokens")
+CUSTOM = dataclasses.replace(OPENAI, settings={**OPENAI.settings, "max_tokens": "max_tokens"})
 
 ANTHROPIC = ProviderTable(
     call="client.messages.create",
     # anthropic>=1 dropped temperature/top_p from the method signatures (a TypeError there);
     # the API still takes them in the body, which extra_body writes to (the SDK's MIGRATION.md).
-    temperature="extra_body.temperature",
-    max_tokens="max_tokens",
-    top_p="extra_body.top_p",
-    stop_sequences="stop_sequences",
-    timeout="timeout",
+    settings={
+        "temperature": "extra_body.temperature",
+        "max_tokens": "max_tokens",
+        "top_p": "extra_body.top_p",
+        "stop_sequences": "stop_sequences",
+        "timeout": "timeout",
+    },
     timeout_unit="s",
     messages="messages",
     system="system",
@@ -128,11 +145,13 @@ ANTHROPIC = ProviderTable(
 
 GOOGLE = ProviderTable(
     call="client.models.generate_content",
-    temperature="config.temperature",
-    max_tokens="config.max_output_tokens",
-    top_p="config.top_p",
-    stop_sequences="config.stop_sequences",
-    timeout="config.http_options.timeout",
+    settings={
+        "temperature": "config.temperature",
+        "max_tokens": "config.max_output_tokens",
+        "top_p": "config.top_p",
+        "stop_sequences": "config.stop_sequences",
+        "timeout": "config.http_options.timeout",
+    },
     timeout_unit="ms",
     messages="contents",
     system="config.system_instruction",
@@ -142,11 +161,13 @@ GOOGLE = ProviderTable(
 
 COHERE = ProviderTable(
     call="client.chat",
-    temperature="temperature",
-    max_tokens="max_tokens",
-    top_p="p",
-    stop_sequences="stop_sequences",
-    timeout="request_options.timeout",
+    settings={
+        "temperature": "temperature",
+        "max_tokens": "max_tokens",
+        "top_p": "p",
+        "stop_sequences": "stop_sequences",
+        "timeout": "request_options.timeout",
+    },
     timeout_unit="s",
     messages="messages",
     system="message",
@@ -171,7 +192,7 @@ def _put(out: Params, path: str, value: object) -> None:
     node[leaf] = value
 
 
-def system_messages(cfg: ResolvedConfig) -> list[dict[str, Any]]:
+def system_messages(cfg: CallConfig) -> list[dict[str, Any]]:
     """The messages that carry the system prompt for providers that take it as a message
     (openai, custom, cohere); ``[]`` for the others (their parameters carry it) or when the
     agent has none."""
@@ -180,9 +201,17 @@ def system_messages(cfg: ResolvedConfig) -> list[dict[str, Any]]:
     return [{"role": "system", "content": cfg.system_prompt}]
 
 
-def request_params(
-    cfg: ResolvedConfig, messages: Sequence[Mapping[str, Any]] | None = None
-) -> Params:
+def _value(cfg: CallConfig, name: str, table: ProviderTable) -> object:
+    """The value of setting ``name`` as the provider takes it (None: leave it out)."""
+    value = getattr(cfg, name)
+    if name == "max_tokens" and value is None:
+        return table.default_max_tokens
+    if name == "timeout" and value is not None and table.timeout_unit == "s":
+        return value / 1000
+    return list(value) if isinstance(value, tuple) else value
+
+
+def request_params(cfg: CallConfig, messages: Sequence[Mapping[str, Any]] | None = None) -> Params:
     """Keyword arguments for the provider's chat call (``TABLES[provider].call``).
 
     Only settings some layer sets are included (anthropic's ``max_tokens`` always is).
@@ -194,21 +223,9 @@ def request_params(
         raise TypeError("messages is a list of messages (dicts), not a string")
     table = TABLES[cfg.provider]
     out: Params = {"model": cfg.model}
-    max_tokens = cfg.max_tokens if cfg.max_tokens is not None else table.default_max_tokens
-    settings: list[tuple[str, object]] = [
-        (table.temperature, cfg.temperature),
-        (table.max_tokens, max_tokens),
-        (table.top_p, cfg.top_p),
-        (
-            table.stop_sequences,
-            list(cfg.stop_sequences) if cfg.stop_sequences is not None else None,
-        ),
-    ]
-    if cfg.timeout is not None:
-        settings.append(
-            (table.timeout, cfg.timeout if table.timeout_unit == "ms" else cfg.timeout / 1000)
-        )
-    for path, value in settings:
+    paths: Mapping[str, str] = table.settings  # type: ignore[assignment]
+    for name, path in paths.items():
+        value = _value(cfg, name, table)
         if value is not None:
             _put(out, path, value)
     if cfg.system_prompt is not None and table.system != "message":

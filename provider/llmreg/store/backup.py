@@ -8,11 +8,12 @@ each, in that order, so an import interrupted halfway can simply be run again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain import AgentRecord, LlmModelRecord, ProductRecord, parse
-from ..errors import FieldProblem, ValidationFailed
-from .base import AnyRecord, BatchWriter, Kind, Store
+from ..errors import FieldProblem, NotFound, ValidationFailed
+from .base import AnyRecord, BatchWriter, Kind, Store, kind_of
 
 EXPORT_FORMAT = "llmreg-export/1"
 
@@ -65,15 +66,46 @@ def parse_export(data: object) -> list[AnyRecord]:
     return records
 
 
-def import_product(store: Store, data: object, *, actor: str) -> list[AnyRecord]:
-    """Upsert the records of an export into ``store``; returns them."""
+@dataclass(frozen=True)
+class Imported:
+    """What an import did: the records it wrote, and those the store already held as is."""
+
+    product: str
+    written: list[AnyRecord]
+    unchanged: list[AnyRecord]
+
+
+def _held(store: Store, product: str) -> dict[tuple[Kind, str], dict[str, Any]]:
+    """The product's records the store holds now, in wire form, by (kind, tag)."""
+    held: dict[tuple[Kind, str], dict[str, Any]] = {}
+    try:
+        held[(Kind.PRODUCT, product)] = store.get(Kind.PRODUCT, product, product).record.to_wire()
+    except NotFound:
+        return held  # a new product has no models or agents yet
+    for kind in (Kind.MODEL, Kind.AGENT):
+        for stored in store.list(kind, product):
+            held[(kind, stored.record.tag)] = stored.record.to_wire()
+    return held
+
+
+def import_product(store: Store, data: object, *, actor: str) -> Imported:
+    """Upsert the records of an export into ``store``, writing only those that differ from
+    what the store holds (an identical record writes no version and no audit entry)."""
     records = parse_export(data)
+    product = records[0].tag
+    held = _held(store, product)
+    written: list[AnyRecord] = []
+    unchanged: list[AnyRecord] = []
+    for record in records:
+        same = held.get((kind_of(record), record.tag)) == record.to_wire()
+        (unchanged if same else written).append(record)
     if isinstance(store, BatchWriter):
-        store.put_all(records, actor=actor)
+        if written:
+            store.put_all(written, actor=actor)
     else:
-        for record in records:
+        for record in written:
             store.put(record, expected_version=None, actor=actor)
-    return records
+    return Imported(product, written, unchanged)
 
 
-__all__ = ["EXPORT_FORMAT", "export_product", "import_product", "parse_export"]
+__all__ = ["EXPORT_FORMAT", "Imported", "export_product", "import_product", "parse_export"]

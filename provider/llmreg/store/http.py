@@ -5,7 +5,10 @@
 - Retries (tenacity): connection errors and timeouts, 429 (honouring ``Retry-After``, capped),
   502/503/504; exponential backoff with full jitter; bounded by total time (default 60 s,
   ``$LLMREG_RETRY_SECONDS`` or stack config ``llmreg:retrySeconds``: long enough to ride out a
-  registry restart) and optionally by attempts (``$LLMREG_HTTP_RETRIES``). After that:
+  registry restart) and optionally by attempts (``$LLMREG_HTTP_RETRIES``). That budget holds
+  only once the registry has answered this process: until then (a wrong URL, nothing
+  listening, a listener that never answers) the whole request, each attempt's timeouts
+  included, gets ``RetryPolicy.first_contact_seconds`` (5 s). After that:
   ``StoreUnavailable`` naming the URL, the request, the attempts and the last failure.
 - Every write carries an ``Idempotency-Key`` made once per logical call and reused by its
   retries, so a retry after a lost response returns the first result instead of writing again.
@@ -28,8 +31,9 @@ from urllib.parse import quote
 
 import httpx
 import tenacity
+from pydantic import Field
 
-from ..domain.agent import STORED
+from ..domain.common import STORED, Record
 from ..errors import (
     FieldProblem,
     NotFound,
@@ -97,6 +101,10 @@ class _Clients:
 
 CLIENTS = _Clients()
 
+_ANSWERED: set[str] = set()
+"""Base URLs that have answered this process (any HTTP status): only a registry known to be
+there is worth waiting for through the long retry budget (it is restarting)."""
+
 
 # -- retry policy -----------------------------------------------------------------------------
 
@@ -110,6 +118,8 @@ class RetryPolicy:
     attempts: int | None = None
     backoff: float = 0.1
     backoff_max: float = 2.0
+    first_contact_seconds: float = 5.0
+    """The budget (timeouts included) while the registry has never answered this process."""
 
     @classmethod
     def from_settings(cls, total_seconds: float | None = None) -> RetryPolicy:
@@ -210,6 +220,34 @@ def _deleted(response: httpx.Response, request: str) -> bool:
 # -- the store --------------------------------------------------------------------------------
 
 
+class WhoAmI(Record):
+    """What the registry says of the token that asks (``GET /v1/whoami``): never its secret."""
+
+    name: str = Field(description="The token's name (the audit history's actor).")
+    scope: TokenScope
+    product: str | None = Field(default=None, description="The product of a read/write token.")
+
+    def may_write(self, product: str) -> bool:
+        return self.scope == TokenScope.ADMIN or (
+            self.scope == TokenScope.WRITE and self.product == product
+        )
+
+    def write_refusal(self, product: str) -> str | None:
+        """Why writes to ``product`` would be refused (403), in one line; None if allowed."""
+        if self.may_write(product):
+            return None
+        if self.scope == TokenScope.WRITE:
+            has = f"a write token of product '{self.product}'"
+        elif self.product == product:
+            has = f"a read token of product '{product}': it may only read"
+        else:
+            has = f"a {TokenScope(self.scope).value} token of product '{self.product}'"
+        return (
+            f"token '{self.name}' is {has}; changing product '{product}' needs a write token "
+            f"of '{product}' or an admin token"
+        )
+
+
 def _path(*parts: str) -> str:
     return "/v1/" + "/".join(quote(p, safe="") for p in parts)
 
@@ -272,9 +310,31 @@ class HttpStore:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
 
+    def _budget(self) -> float:
+        """Seconds a request may take: the retry budget, or the short first-contact one while
+        the registry has never answered this process."""
+        if self.url in _ANSWERED:
+            return self.retry.total_seconds
+        return min(self.retry.total_seconds, self.retry.first_contact_seconds)
+
+    def _attempt_timeout(self, remaining: float) -> httpx.Timeout:
+        """Each attempt's timeouts, cut to ``remaining`` until the registry first answers (a
+        listener that accepts and never answers must not hold a first request for the full
+        read timeout)."""
+        if self.url in _ANSWERED:
+            return self._timeout
+        t, cap = self._timeout, max(0.1, remaining)
+
+        def cut(value: float | None) -> float:
+            return cap if value is None else min(value, cap)
+
+        return httpx.Timeout(
+            connect=cut(t.connect), read=cut(t.read), write=cut(t.write), pool=cut(t.pool)
+        )
+
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
-        remaining = max(0.0, self.retry.total_seconds - (state.seconds_since_start or 0.0))
+        remaining = max(0.0, self._budget() - (state.seconds_since_start or 0.0))
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
             return min(exc.retry_after, MAX_RETRY_AFTER, remaining)
         ceiling = min(self.retry.backoff_max, self.retry.backoff * 2 ** (state.attempt_number - 1))
@@ -297,12 +357,18 @@ class HttpStore:
         what = f"{method} {path}"
         sent_headers = self._headers(headers)
         started = time.monotonic()
-        budget = self.retry.total_seconds
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            if (state.seconds_since_start or 0.0) >= self._budget():
+                return True
+            return bool(self.retry.attempts and state.attempt_number >= self.retry.attempts)
 
         def attempt() -> httpx.Response:
+            timeout = self._attempt_timeout(self._budget() - (time.monotonic() - started))
             response = self._client.request(
-                method, path, json=json, headers=sent_headers, params=params, timeout=self._timeout
+                method, path, json=json, headers=sent_headers, params=params, timeout=timeout
             )
+            _ANSWERED.add(self.url)
             if response.status_code in RETRY_STATUSES:
                 raise _Retryable(response)
             return response
@@ -311,12 +377,7 @@ class HttpStore:
             retry=tenacity.retry_if_exception_type((_Retryable, httpx.TransportError))
             if idempotent
             else tenacity.retry_if_exception(_not_handled),
-            stop=tenacity.stop_after_delay(budget)
-            | (
-                tenacity.stop_after_attempt(self.retry.attempts)
-                if self.retry.attempts
-                else tenacity.stop_never
-            ),
+            stop=stop,
             wait=self._wait,
             reraise=False,
         )
@@ -333,11 +394,15 @@ class HttpStore:
         except tenacity.RetryError as exc:
             last = exc.last_attempt
             failure = last.exception() if last.failed else None
+            fix = (
+                f"raise {RETRY_SECONDS.name} / {RETRY_SECONDS.config}"
+                if self.url in _ANSWERED
+                else "check the URL (it has never answered this process)"
+            )
             raise StoreUnavailable(
                 f"the registry at {self.url} did not answer {what} after "
                 f"{last.attempt_number} attempt(s) in {time.monotonic() - started:.1f}s: "
-                f"{_describe_failure(failure)}. Check that `llmreg serve` runs there, or raise "
-                f"{RETRY_SECONDS.name} / {RETRY_SECONDS.config}"
+                f"{_describe_failure(failure)}. Check that `llmreg serve` runs there, or {fix}"
             ) from None
         if response.status_code in ok:
             return response
@@ -404,7 +469,11 @@ class HttpStore:
         payload: dict[str, Any] = response.json()
         return payload, new_etag
 
-    # -- tokens (admin token only) ---------------------------------------------------------
+    # -- tokens -------------------------------------------------------------------------------
+
+    def whoami(self) -> WhoAmI:
+        """The name, scope and product of this store's token (any valid token may ask)."""
+        return WhoAmI.model_validate(self.request("GET", _path("whoami")).json())
 
     def create_token(
         self, name: str, scope: TokenScope, product: str | None
@@ -464,4 +533,4 @@ class HttpStore:
         return _deleted(response, f"DELETE {tag}")
 
 
-__all__ = ["CLIENTS", "HttpStore", "RetryPolicy"]
+__all__ = ["CLIENTS", "HttpStore", "RetryPolicy", "WhoAmI"]

@@ -26,7 +26,7 @@ from ...domain import AgentRecord, LlmModelRecord, ProductRecord
 from ...domain.llm_model import ModelEnvRecord, ModelSettings
 from ...domain.model_config import OVERRIDABLE_FIELDS
 from ...errors import NotFound
-from ...overrides import ResolvedEnv, resolve_env
+from ...overrides import ResolvedEnv, resolve_env, wire_provenance
 from ...sealing import fingerprint
 from ...store.base import AnyRecord, AuditEntry, Kind, Stored, describe
 from ..auth import Principal
@@ -312,8 +312,9 @@ def _column(env: str, resolved: ResolvedEnv) -> Column:
         "baseUrl": Value(resolved.base_url, "model" if resolved.base_url else None),
     }
     wire = resolved.to_wire()
+    provenance = wire_provenance(resolved.provenance)  # camelCase, like the settings' names
     for name in SETTINGS:
-        layer = resolved.provenance.get(name)
+        layer = provenance.get(name)
         values[name] = Value(
             _show(wire[name]) if name in wire else None, str(layer) if layer else None
         )

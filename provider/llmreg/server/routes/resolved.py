@@ -17,16 +17,21 @@
         "model": "claude-sonnet-4-20250514",
         "baseUrl": "https://...",                                               # optional
         "temperature": 0.3, "maxTokens": 1000, ...                              # set fields only
-        "provenance": {"temperature": "env", "maxTokens": "agent", ...}       # model|agent|env
-      }
+        "provenance": {"temperature": "env", "maxTokens": "agent", ...},      # model|agent|env
+        "fallbacks": [...], "fallbacksLeftOut": [...], "termination": {...}     # when declared
+      },
+      "fallbackModels": [{...LlmModelRecord wire...}, ...],  # the agent's fallbacks that exist
+      "fallbackVersions": [2, 0]                             # per agent.fallbacks; 0: missing
     }
 
 ``resolved`` merges model < agent < env (``llmreg.overrides.resolve_env``); the runtime adds
 its own layer and opens ``envConfig.sealedKey`` (or, during a staged key-pair rotation,
 ``envConfig.nextSealedKey``) with the env's private key (binding ``product|env|model.tag``).
-The ``ETag`` is ``"a<agentVersion>.m<modelVersion>"``: it changes
-whenever either record changes, and ``If-None-Match`` with it answers 304 without a body.
-404 when the agent, its model, or an *active* config of the model for ``env`` is missing.
+The ``ETag`` is ``"a<agentVersion>.m<modelVersion>"`` (then ``.f<version>`` per
+fallback model, 0 for one that does not exist): it changes whenever one of the records changes,
+and ``If-None-Match`` with it answers 304 without a body.
+404 when the agent, its model, or an *active* config of the model for ``env`` is missing
+(naming the product's envs when ``env`` is none of them).
 
 The endpoint is what runtimes call: it reads the agent and its model in one statement (the
 model's tag is guessed from the agent's last answer) and reuses the answer's bytes while both
@@ -40,6 +45,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -48,10 +54,11 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ...domain import AgentRecord, LlmModelRecord, ModelEnvRecord, Record
+from ...domain import AgentRecord, LlmModelRecord, ModelEnvRecord, ProductRecord, Record
 from ...domain.common import SLUG_PATTERN
 from ...errors import LlmregError, NotFound
 from ...overrides import ResolvedEnv, resolve_env
+from ...runtime._resolve import missing_env
 from ...store.base import AnyRecord, Kind, Stored, describe
 from ..auth import require_read
 from ..bodies import StrictJsonRoute
@@ -84,17 +91,21 @@ class ResolvedAgent(Record):
     model_version: int
     env_config: ModelEnvRecord
     resolved: ResolvedEnv
+    fallback_models: list[LlmModelRecord] | None = None
+    fallback_versions: list[int] | None = None
 
 
-def resolved_etag(agent_version: int, model_version: int) -> str:
-    return f'"a{agent_version}.m{model_version}"'
+def resolved_etag(agent_version: int, model_version: int, fallbacks: Sequence[int] = ()) -> str:
+    return f'"a{agent_version}.m{model_version}{"".join(f".f{v}" for v in fallbacks)}"'
 
 
-async def _records(
-    reg: Registry, product: str, agent: str
-) -> tuple[Stored[AnyRecord], Stored[AnyRecord]]:
-    """The agent and its model, in one statement when the model's tag is the one last seen
-    (read from the event loop: ``SqlStore.get_many_async``)."""
+Records = tuple[Stored[AnyRecord], Stored[AnyRecord], list[Stored[AnyRecord] | None]]
+
+
+async def _records(reg: Registry, product: str, agent: str) -> Records:
+    """The agent, its model and its fallback models (None for one that does not exist), in one
+    statement when the model's tag is the one last seen (read from the event loop:
+    ``SqlStore.get_many_async``)."""
     agent_key = (Kind.AGENT, product, agent)
     guess = reg.model_tags.get((product, agent))
     keys = [agent_key] + ([(Kind.MODEL, product, guess)] if guess else [])
@@ -112,15 +123,33 @@ async def _records(
             raise NotFound(f"{describe(Kind.MODEL, product, agent_rec.model)} does not exist")
     if guess != agent_rec.model:
         reg.model_tags.put((product, agent), agent_rec.model)
-    return stored_agent, stored_model
+    fallbacks: list[Stored[AnyRecord] | None] = []
+    if agent_rec.fallbacks:
+        keys = [(Kind.MODEL, product, tag) for tag in agent_rec.fallbacks]
+        found = await reg.store.get_many_async(keys)
+        fallbacks = [found.get(k) for k in keys]
+    return stored_agent, stored_model, fallbacks
 
 
-def _answer(
-    product: str, env: str, stored_agent: Stored[AnyRecord], stored_model: Stored[AnyRecord]
-) -> bytes:
+async def _product_has_env(reg: Registry, product: str, env: str) -> None:
+    """Raise NotFound naming the product's envs when ``env`` is none of them (rather than
+    blaming the model's config for an env that does not exist)."""
+    key = (Kind.PRODUCT, product, product)
+    stored = (await reg.store.get_many_async([key])).get(key)
+    if stored is not None:
+        assert isinstance(stored.record, ProductRecord)
+        missing = missing_env(stored.record, env)
+        if missing is not None:
+            raise missing
+
+
+def _answer(product: str, env: str, records: Records) -> bytes:
+    stored_agent, stored_model, stored_fallbacks = records
     agent_rec, model_rec = stored_agent.record, stored_model.record
     assert isinstance(agent_rec, AgentRecord) and isinstance(model_rec, LlmModelRecord)
     env_rec = model_rec.active_env(env)
+    fallbacks = [s.record for s in stored_fallbacks if s is not None]
+    settings = {f.tag: f.model_settings() for f in fallbacks if isinstance(f, LlmModelRecord)}
     body = {
         "product": product,
         "env": env,
@@ -129,13 +158,22 @@ def _answer(
         "model": model_rec.to_wire(),
         "modelVersion": stored_model.version,
         "envConfig": env_rec.to_wire(),
-        "resolved": resolve_env(model_rec.model_settings(), agent_rec, env).to_wire(),
+        "resolved": resolve_env(
+            model_rec.model_settings(), agent_rec, env, fallbacks=settings
+        ).to_wire(),
     }
+    if agent_rec.fallbacks:
+        body["fallbackModels"] = [f.to_wire() for f in fallbacks]
+        body["fallbackVersions"] = _versions(stored_fallbacks)
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _written(stored: Stored[AnyRecord]) -> tuple[int, datetime]:
-    return stored.version, stored.updated_at
+def _written(stored: Stored[AnyRecord] | None) -> tuple[int, datetime | None]:
+    return (0, None) if stored is None else (stored.version, stored.updated_at)
+
+
+def _versions(fallbacks: list[Stored[AnyRecord] | None]) -> list[int]:
+    return [0 if s is None else s.version for s in fallbacks]
 
 
 async def answer(
@@ -143,14 +181,26 @@ async def answer(
 ) -> tuple[int, bytes, str]:
     """``(status, body, etag)`` of the endpoint for a caller allowed to read ``product``:
     200 with the answer, or 304 without a body. NotFound when something is missing."""
-    stored_agent, stored_model = await _records(reg, product, agent)
-    etag = resolved_etag(stored_agent.version, stored_model.version)
+    records = await _records(reg, product, agent)
+    stored_agent, stored_model, fallbacks = records
+    etag = resolved_etag(stored_agent.version, stored_model.version, _versions(fallbacks))
     if etag_matches(inm, etag):
         return 304, b"", etag
-    key = (product, agent, env, _written(stored_agent), _written(stored_model))
+    key = (
+        product,
+        agent,
+        env,
+        _written(stored_agent),
+        _written(stored_model),
+        *map(_written, fallbacks),
+    )
     body = reg.answers.get(key)
     if body is None:
-        body = _answer(product, env, stored_agent, stored_model)
+        try:
+            body = _answer(product, env, records)
+        except NotFound:
+            await _product_has_env(reg, product, env)
+            raise
         reg.answers.put(key, body)
     return 200, body, etag
 

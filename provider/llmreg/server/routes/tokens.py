@@ -1,4 +1,6 @@
-"""API tokens (admin only). A token's secret is in the POST answer and nowhere else.
+"""API tokens (admin only), and ``GET /v1/whoami`` (any token: its own name, scope and
+product, so a client can tell before writing that its token may not). A token's secret is in
+the POST answer and nowhere else.
 
 The request body says which kind of token: ``{"name", "scope": "admin"}`` or
 ``{"name", "scope": "read" | "write", "product"}`` (the schema holds the rule, so a request
@@ -16,6 +18,7 @@ from ...domain import Record
 from ...domain.common import Slug
 from ...errors import NotFound
 from ...store.base import TokenInfo, TokenScope
+from ...store.http import WhoAmI
 from ..auth import require_admin
 from ..bodies import StrictJsonRoute
 from ..deps import Caller, Reg, TokenIdPath
@@ -54,6 +57,12 @@ class NewToken(Record):
 
     token: TokenInfo
     secret: str
+
+
+@router.get("/whoami", response_model=WhoAmI, responses=errors(401, 429, 503))
+def whoami(who: Caller) -> WhoAmI:
+    """The calling token's name, scope and product (what it may read and write)."""
+    return WhoAmI(name=who.name, scope=who.scope, product=who.product)
 
 
 @router.get("/tokens", response_model=list[TokenInfo], responses=errors(401, 403, 429, 503))
