@@ -63,3 +63,21 @@ def test_missing_references_fail_the_check(
     with pytest.raises(CheckFailed) as failed:
         agent.check(agent_props(None, None, **changes))
     assert path in [p.path for p in failed.value.failures]
+
+
+def test_inputs_that_only_feed_check_stay_out_of_the_state(ctx: DeployContext) -> None:
+    """modelSettings and productEnvs carry the model's and product's outputs to check; the
+    engine would store them twice per agent and rewrite them on every step (issue 22)."""
+    shop, model, agent = resources(ctx)
+    shop.up(product_props())
+    model.up(model_props(shop))
+    agent.up(agent_props(model, shop))
+    for props in (agent.inputs, agent.state):
+        assert not {"modelSettings", "fallbackSettings", "productEnvs"} & set(props)
+    assert "productEnvs" not in model.inputs and "productEnvs" not in model.state
+    resolved = agent.state["resolved"]
+    assert agent.refresh()["resolved"] == resolved  # the model's settings from the registry
+    assert agent.preview_changes(agent_props(model, shop)) == []
+    model.up(model_props(shop, maxTokens=2048.0))
+    assert agent.preview_changes(agent_props(model, shop)) == ["resolved"]
+    assert agent.refresh()["resolved"]["prd"]["maxTokens"] == 2048  # refresh sees the new model

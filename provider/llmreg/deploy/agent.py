@@ -101,6 +101,10 @@ class AgentOutputs(Record):
 
 
 _ARG_NAMES = wire_names(AgentArgs)
+CHECK_ONLY = ("modelSettings", "fallbackSettings", "productEnvs")
+"""Inputs that only carry other resources' outputs to ``check`` (``resolved`` holds what they
+give): kept out of the checked inputs, so the engine does not store, diff and rewrite them on
+every step (a refresh reads the model's settings from the registry)."""
 _RECORD_NAMES = wire_names(AgentRecord)
 _RESOLVED_FROM = (
     "modelSettings",
@@ -173,7 +177,7 @@ class AgentCore(ResourceCore[AgentRecord]):
             inputs["resolved"] = _resolved(settings, args, fallbacks)
         else:
             inputs["resolved"] = UNKNOWN
-        return inputs, found
+        return _without(inputs, CHECK_ONLY), found
 
     def declared(
         self, store: Store, inputs: Props, current: AgentRecord | None, olds: Props | None
@@ -204,6 +208,10 @@ class AgentCore(ResourceCore[AgentRecord]):
         out["resolved"] = _resolved(settings, record, fallbacks) if settings is not None else {}
         out["version"] = stored.version
         return out
+
+
+def _without(props: Props, names: tuple[str, ...]) -> Props:
+    return {k: v for k, v in props.items() if k not in names}
 
 
 def _stored_settings(store: Store, product: str, tag: str) -> ModelSettings | None:

@@ -197,6 +197,7 @@ class LlmModelCore(ResourceCore[LlmModelRecord]):
             inputs["sealingKeys"] = anchor
         inputs["sealedTo"] = _sealed_to(args, anchor)
         inputs["settings"] = args.model_settings().to_wire()
+        inputs.pop("productEnvs", None)  # only for this check: not stored, diffed, rewritten
         return inputs, found
 
     # -- writes --------------------------------------------------------------------------------
