@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from typing_extensions import Unpack
+from typing_extensions import TypedDict, Unpack
 
 from ..domain.agent import DEFAULT_MAX_ITERATIONS, Termination
 from ..errors import LlmregError
@@ -29,6 +29,18 @@ if TYPE_CHECKING:
 
 Input = str | Sequence[Mapping[str, Any]]
 Handlers = Mapping[str, Callable[..., Any]]
+
+
+class RunLimits(TypedDict, total=False):
+    """One run's limits, each overriding the agent's declared ``termination`` (None: the
+    agent's)."""
+
+    max_iterations: int | None
+    """The most model calls."""
+    max_tokens: int | None
+    """The most tokens, input + output, summed over the run (not the per-call ``maxTokens``)."""
+    timeout: int | None
+    """The whole run's time limit in milliseconds."""
 
 
 def _engine() -> ModuleType:
@@ -96,14 +108,7 @@ def _limit(name: str, value: int | float | None) -> None:
         raise LlmregError(f"{name}={value!r} is not a limit: pass a number > 0, or None")
 
 
-def plan(
-    cfg: ResolvedConfig,
-    input: Input,
-    handlers: Handlers | None,
-    max_iterations: int | None,
-    max_tokens: int | None,
-    timeout: int | None,
-) -> Plan:
+def plan(cfg: ResolvedConfig, input: Input, handlers: Handlers | None, limits: RunLimits) -> Plan:
     """The run's plan, every check done (one-line LlmregError otherwise)."""
     if cfg.agent is None:
         raise LlmregError(
@@ -112,14 +117,16 @@ def plan(
         )
     given = _check_handlers(cfg, handlers)
     prompt, history = _split_input(input)
-    _limit("max_iterations", max_iterations)
-    _limit("max_tokens", max_tokens)
-    _limit("timeout", timeout)
+    _limit("max_iterations", limits.get("max_iterations"))
+    _limit("max_tokens", limits.get("max_tokens"))
+    _limit("timeout", limits.get("timeout"))
     declared = cfg.termination or Termination()
-    limits = Termination(
-        max_iterations=max_iterations or declared.max_iterations or DEFAULT_MAX_ITERATIONS,
-        max_tokens=max_tokens or declared.max_tokens,
-        timeout=timeout or declared.timeout,
+    obeyed = Termination(
+        max_iterations=limits.get("max_iterations")
+        or declared.max_iterations
+        or DEFAULT_MAX_ITERATIONS,
+        max_tokens=limits.get("max_tokens") or declared.max_tokens,
+        timeout=limits.get("timeout") or declared.timeout,
     )
     engine = _engine()
     return engine.Plan(  # type: ignore[no-any-return]
@@ -127,7 +134,7 @@ def plan(
         prompt=prompt,
         history=history,
         handlers=given,
-        limits=limits,
+        limits=obeyed,
     )
 
 
@@ -152,24 +159,18 @@ async def arun_config(
     cfg: ResolvedConfig,
     input: Input,
     handlers: Handlers | None = None,
-    *,
-    max_iterations: int | None = None,
-    max_tokens: int | None = None,
-    timeout: int | None = None,
+    **limits: Unpack[RunLimits],
 ) -> RunResult:
-    return await _result(plan(cfg, input, handlers, max_iterations, max_tokens, timeout))
+    return await _result(plan(cfg, input, handlers, limits))
 
 
 def run_config(
     cfg: ResolvedConfig,
     input: Input,
     handlers: Handlers | None = None,
-    *,
-    max_iterations: int | None = None,
-    max_tokens: int | None = None,
-    timeout: int | None = None,
+    **limits: Unpack[RunLimits],
 ) -> RunResult:
-    p = plan(cfg, input, handlers, max_iterations, max_tokens, timeout)
+    p = plan(cfg, input, handlers, limits)
     return _in_own_loop(_result(p))  # type: ignore[no-any-return]
 
 
@@ -177,12 +178,9 @@ async def astream_config(
     cfg: ResolvedConfig,
     input: Input,
     handlers: Handlers | None = None,
-    *,
-    max_iterations: int | None = None,
-    max_tokens: int | None = None,
-    timeout: int | None = None,
+    **limits: Unpack[RunLimits],
 ) -> AsyncIterator[Event]:
-    p = plan(cfg, input, handlers, max_iterations, max_tokens, timeout)
+    p = plan(cfg, input, handlers, limits)
     async for event in _engine().events(p, stream=True):
         yield event
 
@@ -194,15 +192,12 @@ def stream_config(
     cfg: ResolvedConfig,
     input: Input,
     handlers: Handlers | None = None,
-    *,
-    max_iterations: int | None = None,
-    max_tokens: int | None = None,
-    timeout: int | None = None,
+    **limits: Unpack[RunLimits],
 ) -> Iterator[Event]:
     """The events of a run, as they come (checks done before the first one); the run goes on
     in an event loop on a thread of its own. Leaving the loop early ends the run at its next
     event."""
-    return _pumped(plan(cfg, input, handlers, max_iterations, max_tokens, timeout))
+    return _pumped(plan(cfg, input, handlers, limits))
 
 
 def _pumped(p: Plan) -> Iterator[Event]:

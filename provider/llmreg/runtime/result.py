@@ -18,7 +18,9 @@ from ._settings_gen import ResolvedSettings
 from .clients import make_client
 
 if TYPE_CHECKING:
-    from .agent_run import Handlers, Input
+    from typing_extensions import Unpack
+
+    from .agent_run import Handlers, Input, RunLimits
     from .run_result import Event, RunResult
 
 
@@ -182,83 +184,43 @@ class ResolvedConfig(ResolvedSettings):
         self,
         input: Input,
         handlers: Handlers | None = None,
-        *,
-        max_iterations: int | None = None,
-        max_tokens: int | None = None,
-        timeout: int | None = None,
+        **limits: Unpack[RunLimits],
     ) -> RunResult:
         """Run this resolved agent on ``input`` with its tools' ``handlers``, its fallbacks and
         its limits: see :func:`llmreg.run` (docs/runtime.md, "Running an agent")."""
         from .agent_run import run_config
 
-        return run_config(
-            self,
-            input,
-            handlers,
-            max_iterations=max_iterations,
-            max_tokens=max_tokens,
-            timeout=timeout,
-        )
+        return run_config(self, input, handlers, **limits)
 
     async def arun(
         self,
         input: Input,
         handlers: Handlers | None = None,
-        *,
-        max_iterations: int | None = None,
-        max_tokens: int | None = None,
-        timeout: int | None = None,
+        **limits: Unpack[RunLimits],
     ) -> RunResult:
         """:meth:`run`, awaited."""
         from .agent_run import arun_config
 
-        return await arun_config(
-            self,
-            input,
-            handlers,
-            max_iterations=max_iterations,
-            max_tokens=max_tokens,
-            timeout=timeout,
-        )
+        return await arun_config(self, input, handlers, **limits)
 
     def stream(
         self,
         input: Input,
         handlers: Handlers | None = None,
-        *,
-        max_iterations: int | None = None,
-        max_tokens: int | None = None,
-        timeout: int | None = None,
+        **limits: Unpack[RunLimits],
     ) -> Iterator[Event]:
         """:meth:`run`, yielding its events (:func:`llmreg.stream`)."""
         from .agent_run import stream_config
 
-        return stream_config(
-            self,
-            input,
-            handlers,
-            max_iterations=max_iterations,
-            max_tokens=max_tokens,
-            timeout=timeout,
-        )
+        return stream_config(self, input, handlers, **limits)
 
     def astream(
         self,
         input: Input,
         handlers: Handlers | None = None,
-        *,
-        max_iterations: int | None = None,
-        max_tokens: int | None = None,
-        timeout: int | None = None,
+        **limits: Unpack[RunLimits],
     ) -> AsyncIterator[Event]:
         """:meth:`stream` for async code."""
         from .agent_run import astream_config
 
-        return astream_config(
-            self,
-            input,
-            handlers,
-            max_iterations=max_iterations,
-            max_tokens=max_tokens,
-            timeout=timeout,
-        )
+        return astream_config(self, input, handlers, **limits)
