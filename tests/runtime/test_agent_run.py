@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import llmreg
 from llmreg.errors import LlmregError
 from llmreg.runtime import clear_cache, resolve
 from llmreg.runtime.run_result import Done, Fallback, RunResult, TextDelta, ToolEnd, ToolStart
-from llmreg.store.base import Store
+from llmreg.store.base import Kind, Store
 from llmreg.store.http import HttpStore
 from llmreg.store.sql import SqlStore
 from tests.harness.registry import running_registry
@@ -367,6 +368,7 @@ def test_the_chain_resolves_over_http_and_leaves_out_what_is_gone(tmp_path: Path
         shop = new_shop(http)
         add_model(http, shop, "main", "openai", fake.url)
         add_model(http, shop, "backup", "google", fake.url, temperature=0.1)
+        add_model(http, shop, "later", "cohere", fake.url)
         add_agent(
             http,
             "support",
@@ -374,6 +376,10 @@ def test_the_chain_resolves_over_http_and_leaves_out_what_is_gone(tmp_path: Path
             fallbacks=["backup", "later"],
             termination={"maxTokens": 5000, "timeout": 60000},
         )
+        # The registry refuses to delete a model an agent falls back to; one removed behind its
+        # back (e.g. by a partial restore) is left out of the chain.
+        with sqlite3.connect(tmp_path / "r.db") as db:
+            db.execute("DELETE FROM records WHERE kind = ? AND tag = 'later'", (Kind.MODEL.value,))
         cfg = resolve("shop", "prd", "support", private_key=shop.keys["prd"], store=http, ttl=0)
         assert [f.model_tag for f in cfg.fallbacks] == ["backup"]  # 'later' does not exist
         assert cfg.termination is not None
@@ -385,7 +391,7 @@ def test_the_chain_resolves_over_http_and_leaves_out_what_is_gone(tmp_path: Path
         payload, etag = http.get_resolved("shop", "support", "prd")
         assert payload is not None and payload["resolved"]["fallbacksLeftOut"] == ["later"]
         assert etag.endswith('.f1.f0"')
-        add_model(http, shop, "later", "cohere", fake.url)  # the ETag changes with it
+        add_model(http, shop, "later", "cohere", fake.url)  # back: the ETag changes with it
         again = resolve("shop", "prd", "support", private_key=shop.keys["prd"], store=http, ttl=0)
         assert [f.model_tag for f in again.fallbacks] == ["backup", "later"]
         assert again.fallbacks[1].api_key == shop.api_keys["later"]

@@ -271,6 +271,20 @@ def test_agent_needs_a_model_of_its_product_and_its_envs(store: Store, shop: str
     assert store.put(r.agent(shop, "a", envs=[{"slug": "prd"}]), expected_version=0, actor=ACTOR)
 
 
+def test_an_agents_fallback_models_must_exist_and_stay(store: Store, shop: str) -> None:
+    store.put(r.model(shop, "claude"), expected_version=0, actor=ACTOR)
+    with pytest.raises(ValidationFailed, match=f"model '{shop}/gpt' does not exist") as err:
+        store.put(
+            r.agent(shop, "a", fallbacks=["claude-2", "gpt"]), expected_version=0, actor=ACTOR
+        )
+    assert _paths(err) == ["fallbacks[0]", "fallbacks[1]"]
+    store.put(r.model(shop, "gpt"), expected_version=0, actor=ACTOR)
+    assert store.put(r.agent(shop, "a", fallbacks=["gpt"]), expected_version=0, actor=ACTOR)
+    with pytest.raises(Conflict, match=rf"model '{shop}/gpt' is used by agents? 'a'"):
+        store.delete(Kind.MODEL, shop, "gpt", actor=ACTOR)
+    assert store.get(Kind.MODEL, shop, "gpt").version == 1
+
+
 def test_delete_of_a_missing_record_returns_false(store: Store, shop: str) -> None:
     assert store.delete(Kind.MODEL, shop, "ghost", actor=ACTOR) is False
     assert store.delete(Kind.AGENT, shop, "ghost", expected_version=3, actor=ACTOR) is False

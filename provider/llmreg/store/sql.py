@@ -329,8 +329,8 @@ class SqlStore(SqlTokens, SqlRateLimits):
         return int(last or 0) + 1
 
     def _check_references(self, conn: Connection, record: AnyRecord) -> None:
-        """The product exists and declares the env slugs; an agent's model exists
-        (``domain.references``), read with share locks until the write commits."""
+        """The product exists and declares the env slugs; an agent's model and fallback models
+        exist (``domain.references``), read with share locks until the write commits."""
         if isinstance(record, ProductRecord):
             return
         row = conn.execute(
@@ -340,17 +340,20 @@ class SqlStore(SqlTokens, SqlRateLimits):
         ).first()
         product = PARSED.stored(row).record if row is not None else None
         assert product is None or isinstance(product, ProductRecord)
-        model_exists = True
+        missing: set[str] = set()
         if isinstance(record, AgentRecord) and product is not None:
-            model_exists = (
-                conn.execute(
-                    sa.select(records.c.tag)
-                    .where(_record_key(Kind.MODEL, record.product, record.model))
-                    .with_for_update(read=True)
-                ).first()
-                is not None
+            chain = record.chain()
+            found = conn.execute(
+                sa.select(records.c.tag)
+                .where(
+                    records.c.kind == Kind.MODEL.value,
+                    records.c.product == record.product,
+                    records.c.tag.in_(chain),
+                )
+                .with_for_update(read=True)
             )
-        problems = reference_problems(record, product, model_exists)
+            missing = set(chain) - {row.tag for row in found}
+        problems = reference_problems(record, product, missing)
         if problems:
             raise ValidationFailed(describe(kind_of(record), record.product, record.tag), problems)
 
