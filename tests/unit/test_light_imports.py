@@ -86,3 +86,16 @@ def test_the_probe_sees_a_dotted_import() -> None:
     # The control of the tests above: the probe does see a module imported by dotted name
     # (a dependency of llmreg itself, so that it holds wherever llmreg is installed).
     assert "pydantic.alias_generators" in loaded_modules_after("import pydantic.alias_generators")
+
+
+def test_the_cores_unknown_marker_is_the_wire_s() -> None:
+    """The dynamic adapter hands the core the SDK's own unknown string (pulumi.runtime.rpc)."""
+    from pulumi.output import UNKNOWN as SDK_UNKNOWN  # an instance of pulumi.output.Unknown
+    from pulumi.runtime.rpc import UNKNOWN as WIRE
+
+    from llmreg.deploy.props import UNKNOWN
+    from llmreg.resources._dynamic import _marked
+
+    assert UNKNOWN == WIRE
+    marked = _marked({"a": [SDK_UNKNOWN, {"b": SDK_UNKNOWN}], "c": 1})
+    assert marked == {"a": [WIRE, {"b": WIRE}], "c": 1}

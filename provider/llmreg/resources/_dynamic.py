@@ -29,11 +29,10 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
 from ..errors import FieldProblem, LlmregError
 from ..settings import DEBUG
-
-_UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # llmreg.deploy.props.UNKNOWN
 
 if TYPE_CHECKING:  # the core is imported on first use: the program's process never needs it
     from ..deploy import DeployContext, ResourceCore
@@ -60,7 +59,7 @@ def _marked(value: Any) -> Any:
     if isinstance(value, list):
         return [_marked(v) for v in value]
     if isinstance(value, Unknown):
-        return _UNKNOWN_WIRE
+        return UNKNOWN  # the wire's own string, llmreg.deploy.props.UNKNOWN too
     return value
 
 
