@@ -12,8 +12,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.runtime.fake_llm import FakeHandler, QuietServer
 
 IN, OUT = 10, 5
 
@@ -249,11 +250,6 @@ def _route(path: str) -> tuple[Any, bool | None]:
     return None, None
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that timed out and hung up is expected: no traceback."""
-
-
 @dataclass
 class FakeAgentLlm:
     """``with FakeAgentLlm.running() as fake``: set ``fake.script``; read ``fake.requests``."""
@@ -266,12 +262,7 @@ class FakeAgentLlm:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(FakeHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
@@ -300,28 +291,7 @@ class FakeAgentLlm:
                 else:
                     self._send(200, reply)
 
-            def _send(self, status: int, data: Any) -> None:
-                payload = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def _sse(self, events: Events) -> None:
-                chunks = []
-                for name, data in events:
-                    text = data if isinstance(data, str) else json.dumps(data)
-                    head = f"event: {name}\n" if name else ""
-                    chunks.append(f"{head}data: {text}\n\n".encode())
-                payload = b"".join(chunks)
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"

@@ -176,9 +176,42 @@ def _route(path: str) -> Any:
     return None, None
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
+    """A loopback server of the fakes: a client that timed out and hung up is what the
+    timeout tests expect, so no traceback."""
+
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that timed out and hung up is what the timeout tests expect: no traceback."""
+        pass
+
+
+class FakeHandler(BaseHTTPRequestHandler):
+    """What the fakes' request handlers share: HTTP/1.1, no access log, JSON and SSE answers."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, data: Any) -> None:
+        payload = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _sse(self, events: list[tuple[str | None, Any]]) -> None:
+        chunks = []
+        for name, data in events:
+            text = data if isinstance(data, str) else json.dumps(data)
+            head = f"event: {name}\n" if name else ""
+            chunks.append(f"{head}data: {text}\n\n".encode())
+        payload = b"".join(chunks)
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
 
 class FakeLlm:
@@ -190,12 +223,7 @@ class FakeLlm:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(FakeHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
@@ -225,28 +253,7 @@ class FakeLlm:
                 else:
                     self._send(200, reply)
 
-            def _send(self, status: int, data: Any) -> None:
-                payload = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def _sse(self, events: list[tuple[str | None, Any]]) -> None:
-                chunks = []
-                for name, data in events:
-                    text = data if isinstance(data, str) else json.dumps(data)
-                    head = f"event: {name}\n" if name else ""
-                    chunks.append(f"{head}data: {text}\n\n".encode())
-                payload = b"".join(chunks)
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
