@@ -34,6 +34,14 @@ class RegistryServer:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_text_with(self, needle: str, timeout: float = 10.0) -> str:
+        """The log once it holds ``needle`` (at most ``timeout`` seconds: a request's access
+        line is written after its answer has gone out), else as it is then."""
+        deadline = time.monotonic() + timeout
+        while needle not in (text := self.log_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return text
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

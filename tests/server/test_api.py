@@ -238,4 +238,4 @@ def test_health_and_request_ids(registry: RegistryServer) -> None:
     assert httpx.get(registry.url + "/healthz").json() == {"status": "ok"}
     answer = httpx.get(registry.url + "/readyz", headers={"X-Request-ID": "trace-42"})
     assert answer.headers["x-request-id"] == "trace-42"
-    assert '"requestId":"trace-42"' in registry.log_text()
+    assert '"requestId":"trace-42"' in registry.log_text_with('"requestId":"trace-42"')
