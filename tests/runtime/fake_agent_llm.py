@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.runtime.fake_llm import FakeHandler, QuietServer
+from tests.runtime.fake_llm import FakeHandler, FakeServer, Recorded
 
 IN, OUT = 10, 5
 
@@ -52,13 +52,6 @@ class Slow:
 
 
 Step = Call | Say | Fail | Slow
-
-
-@dataclass(frozen=True)
-class Recorded:
-    path: str
-    headers: dict[str, str]
-    body: Any
 
 
 def _openai(step: Call | Say, model: str, n: int) -> tuple[Any, Events]:
@@ -251,7 +244,7 @@ def _route(path: str) -> tuple[Any, bool | None]:
 
 
 @dataclass
-class FakeAgentLlm:
+class FakeAgentLlm(FakeServer):
     """``with FakeAgentLlm.running() as fake``: set ``fake.script``; read ``fake.requests``."""
 
     script: list[Step] = field(default_factory=lambda: [Say("done")])
@@ -270,7 +263,7 @@ class FakeAgentLlm:
                 with fake._lock:
                     n = len(fake.requests)
                     headers = {k.lower(): v for k, v in self.headers.items()}
-                    fake.requests.append(Recorded(self.path, headers, body))
+                    fake.requests.append(Recorded("POST", self.path, headers, body))
                     step = fake.script[min(n, len(fake.script) - 1)]
                 while isinstance(step, Slow):
                     time.sleep(step.seconds)
@@ -291,25 +284,11 @@ class FakeAgentLlm:
                 else:
                     self._send(200, reply)
 
-        self._server = QuietServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def take(self) -> list[Recorded]:
-        with self._lock:
-            out, self.requests = self.requests, []
-        return out
+        self._listen(Handler)
 
     @classmethod
     @contextmanager
     def running(cls, *script: Step) -> Iterator[FakeAgentLlm]:
         fake = cls(list(script) or [Say("done")])
-        thread = threading.Thread(target=fake._server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with fake._serving():
             yield fake
-        finally:
-            fake._server.shutdown()
-            fake._server.server_close()
-            thread.join(timeout=5)

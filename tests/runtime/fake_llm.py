@@ -214,7 +214,40 @@ class FakeHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class FakeLlm:
+class FakeServer:
+    """What the fakes share around their handler: the loopback server, the requests it
+    recorded (``take``), and serving for the length of a ``with`` block."""
+
+    requests: list[Recorded]
+    url: str
+    _lock: threading.Lock
+    _server: QuietServer
+
+    def _listen(self, handler: type[FakeHandler]) -> None:
+        self._server = QuietServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def take(self) -> list[Recorded]:
+        """The requests recorded so far; forgets them."""
+        with self._lock:
+            out, self.requests = self.requests, []
+        return out
+
+    @contextmanager
+    def _serving(self) -> Iterator[None]:
+        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
+            thread.join(timeout=5)
+
+
+class FakeLlm(FakeServer):
     """``with FakeLlm.running() as fake``: ``fake.url``, ``fake.requests``, ``fake.delay``."""
 
     def __init__(self) -> None:
@@ -253,26 +286,11 @@ class FakeLlm:
                 else:
                     self._send(200, reply)
 
-        self._server = QuietServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def take(self) -> list[Recorded]:
-        """The requests recorded so far; forgets them."""
-        with self._lock:
-            out, self.requests = self.requests, []
-        return out
+        self._listen(Handler)
 
     @classmethod
     @contextmanager
     def running(cls) -> Iterator[FakeLlm]:
         fake = cls()
-        thread = threading.Thread(target=fake._server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with fake._serving():
             yield fake
-        finally:
-            fake._server.shutdown()
-            fake._server.server_close()
-            thread.join(timeout=5)
