@@ -91,7 +91,7 @@ export class Agent extends pulumi.CustomResource {
     /**
      * Env -> effective settings: `provider`, `model`, `baseUrl`, every setting some layer sets (`temperature`, `maxTokens`, `topP`, `stopSequences`, `timeout`) and `provenance` (field -> `model`, `agent` or `env`), for every env where the model has an active config; with fallbacks, the resolved chain (`fallbacks`, `fallbacksLeftOut`), and the `termination` limits when declared. Never a key.
      */
-    declare public /*out*/ readonly resolved: pulumi.Output<{[key: string]: outputs.ResolvedEnv} | undefined>;
+    declare public /*out*/ readonly resolved: pulumi.Output<{[key: string]: outputs.ResolvedEnv}>;
     /**
      * The agent's system prompt.
      */

@@ -55,7 +55,7 @@ export class LlmModel extends pulumi.CustomResource {
     /**
      * Env -> non-secret fingerprint of the sealed key (`fp1:...`); it changes whenever the key is re-sealed.
      */
-    declare public /*out*/ readonly keyFingerprints: pulumi.Output<{[key: string]: string} | undefined>;
+    declare public /*out*/ readonly keyFingerprints: pulumi.Output<{[key: string]: string}>;
     /**
      * Maximum number of tokens to generate, > 0.
      */
@@ -91,7 +91,7 @@ export class LlmModel extends pulumi.CustomResource {
     /**
      * Env -> ids of the product env key pairs its API key is sealed to.
      */
-    declare public /*out*/ readonly sealedTo: pulumi.Output<{[key: string]: string[]} | undefined>;
+    declare public /*out*/ readonly sealedTo: pulumi.Output<{[key: string]: string[]}>;
     /**
      * Env -> the public keys to seal that env's API key to: the product's `sealing_keys` output. Set from the Product when it is in the same program; for a product managed in another stack pass that stack's output (e.g. via a StackReference), else the registry's keys are pinned at the first deploy.
      */
@@ -99,7 +99,7 @@ export class LlmModel extends pulumi.CustomResource {
     /**
      * What agents resolve against: product, provider, model, sampling settings and per env `slug`/`baseUrl`/`active` (no key).
      */
-    declare public /*out*/ readonly settings: pulumi.Output<outputs.ModelSettings | undefined>;
+    declare public /*out*/ readonly settings: pulumi.Output<outputs.ModelSettings>;
     /**
      * Stop sequences; a layer that sets them replaces the inherited list whole.
      */

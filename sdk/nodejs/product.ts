@@ -47,7 +47,7 @@ export class Product extends pulumi.CustomResource {
     /**
      * Env -> id of the env's current key pair.
      */
-    declare public /*out*/ readonly keyIds: pulumi.Output<{[key: string]: string} | undefined>;
+    declare public /*out*/ readonly keyIds: pulumi.Output<{[key: string]: string}>;
     /**
      * Env -> `{generation, phase}`: rotate an env's generated key pair in two steps. A higher `generation` with phase `stage` makes a next pair (keys are sealed to both); then phase `retire` drops the old one.
      */
@@ -59,15 +59,15 @@ export class Product extends pulumi.CustomResource {
     /**
      * Env -> id of the staged next pair, during a rotation.
      */
-    declare public /*out*/ readonly nextKeyIds: pulumi.Output<{[key: string]: string} | undefined>;
+    declare public /*out*/ readonly nextKeyIds: pulumi.Output<{[key: string]: string}>;
     /**
      * Secret. Env -> generated private key of the staged next pair: hand it to the env's runtimes before retiring the old pair.
      */
-    declare public /*out*/ readonly nextPrivateKeys: pulumi.Output<{[key: string]: string} | undefined>;
+    declare public /*out*/ readonly nextPrivateKeys: pulumi.Output<{[key: string]: string}>;
     /**
      * Env -> public key of the staged next pair, during a rotation.
      */
-    declare public readonly nextPublicKeys: pulumi.Output<{[key: string]: string} | undefined>;
+    declare public readonly nextPublicKeys: pulumi.Output<{[key: string]: string}>;
     /**
      * The resource's URN, recorded in the registry as its owner.
      */
@@ -75,11 +75,11 @@ export class Product extends pulumi.CustomResource {
     /**
      * Secret. Env -> generated private key (`llmreg-sk1-...`) of the current pair, for that env's runtime. Envs with a supplied public key have no entry.
      */
-    declare public /*out*/ readonly privateKeys: pulumi.Output<{[key: string]: string} | undefined>;
+    declare public /*out*/ readonly privateKeys: pulumi.Output<{[key: string]: string}>;
     /**
      * Env -> public key (`llmreg-pk1-...`) of the env's current key pair.
      */
-    declare public readonly publicKeys: pulumi.Output<{[key: string]: string} | undefined>;
+    declare public readonly publicKeys: pulumi.Output<{[key: string]: string}>;
     /**
      * A registry named in stack config `llmreg:registries` (default: `llmreg:url`).
      */
@@ -87,7 +87,7 @@ export class Product extends pulumi.CustomResource {
     /**
      * Env -> the public keys API keys of that env are sealed to (current, then next). Pass it to LlmModels of other stacks (`sealing_keys`, e.g. via a StackReference).
      */
-    declare public /*out*/ readonly sealingKeys: pulumi.Output<{[key: string]: string[]} | undefined>;
+    declare public /*out*/ readonly sealingKeys: pulumi.Output<{[key: string]: string[]}>;
     /**
      * The product's tag: a lowercase slug, unique in the registry. Changing it replaces the product.
      */

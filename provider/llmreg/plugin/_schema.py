@@ -113,13 +113,15 @@ class _Builder:
 
     def resource(self, core: ResourceCore) -> dict[str, Any]:  # type: ignore[type-arg]
         inputs, required_inputs = self.properties(core.args)
-        outputs, _ = self.properties(core.state)
+        # An output its shape requires is there after every create, update and read (unknown in
+        # a preview): typed as such, `[gpt.settings]` is an input list of settings in TypeScript.
+        outputs, required_outputs = self.properties(core.state)
         return {
             "description": " ".join((core.args.__doc__ or "").split()),
             "inputProperties": inputs,
             "requiredInputs": required_inputs,
             "properties": {**inputs, **outputs},
-            "required": [*required_inputs, "version"],
+            "required": [*required_inputs, *required_outputs, "version"],
         }
 
 
