@@ -179,6 +179,10 @@ def test_lifecycle(pulumi_workspace: WorkspaceFactory, registry: Registry) -> No
 
     # the serialized provider captures neither the store URL nor the token (read at configure)
     export = ws.stack_export()
+    ours = [r for r in export["deployment"]["resources"] if "llmreg:" in r["type"]]
+    # the state points at the program's line that declared each resource, not into llmreg
+    assert ours and all(r["sourcePosition"].startswith("project:///__main__.py#") for r in ours)
+    assert not any("llmreg/resources" in json.dumps(r.get("stackTrace")) for r in ours)
     for resource in export["deployment"]["resources"]:
         provider = resource.get("inputs", {}).get("__provider")
         if provider is not None:

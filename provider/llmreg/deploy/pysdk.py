@@ -315,7 +315,7 @@ def render_resource(name: str, core: ResourceCore, text: ResourceText) -> str:  
         "from ..._literals import Provider",
         f"from .._dynamic import {name}Provider",
         "from .._outputs import RegistryResource, StateOutput",
-        f"from .._wiring import declare_{_snake(name)}",
+        f"from .._wiring import wire_{_snake(name)}",
     ]
     if used:
         out.append(f"from .args import {', '.join(sorted(used | {u + 'Dict' for u in used}))}")
@@ -353,7 +353,13 @@ def render_resource(name: str, core: ResourceCore, text: ResourceText) -> str:  
     out += [f'            "{f.state}": {f.python},' for f in [*required, *optional]]
     out += [
         "        }",
-        f"        declare_{_snake(name)}(self, resource_name, props, opts)",
+        f"        wired = wire_{_snake(name)}({name}, resource_name, props, opts)",
+        "        # Called here, not in a helper: the SDK takes the frames below the third",
+        "        # __init__ on the stack as the resource's stack trace and source position.",
+        "        pulumi.CustomResource.__init__(",
+        "            self, wired.type, resource_name, wired.props, wired.opts",
+        "        )",
+        "        wired.remember(self)",
     ]
     return "\n".join(out) + "\n"
 

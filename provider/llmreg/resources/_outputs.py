@@ -8,9 +8,12 @@ from there, typed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar, cast, overload
 
 import pulumi
+from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 from typing_extensions import Self
 
 T = TypeVar("T")
@@ -53,34 +56,61 @@ def declared_outputs(cls: type[Any]) -> dict[str, bool]:
     }
 
 
-def register(
-    resource: pulumi.dynamic.Resource,
-    provider: pulumi.dynamic.ResourceProvider,
-    name: str,
+@dataclass(frozen=True)
+class Registration:
+    """What a resource's generated ``__init__`` hands to ``pulumi.CustomResource.__init__``,
+    and what to record of the registered resource afterwards."""
+
+    type: str
+    props: dict[str, Any]
+    opts: pulumi.ResourceOptions
+    remember: Callable[[Any], None] = lambda _resource: None
+
+
+_pickled: dict[type[pulumi.dynamic.ResourceProvider], str] = {}
+
+
+def _pickled_provider(provider_type: type[pulumi.dynamic.ResourceProvider]) -> str:
+    """The ``__provider`` property: the SDK's own pickle of the provider, made once per type
+    (llmreg's providers hold no state, so every resource of a type has the same one)."""
+    found = _pickled.get(provider_type)
+    if found is None:
+        found = _pickled[provider_type] = serialize_provider(provider_type())
+    return found
+
+
+def registration(
+    cls: type[RegistryResource],
     props: dict[str, Any],
     opts: pulumi.ResourceOptions | None,
-) -> None:
-    """Register a dynamic resource with every output its class declares (unset ones left to
-    the provider), its secret outputs kept secret in the state."""
-    outputs = declared_outputs(type(resource))
+    remember: Callable[[Any], None] | None = None,
+) -> Registration:
+    """A dynamic resource's registration, as ``pulumi.dynamic.Resource.__init__`` makes it,
+    with every output its class declares (unset ones left to the provider) and its secret
+    outputs kept secret in the state.
+
+    The generated ``__init__`` calls ``pulumi.CustomResource.__init__`` itself: the SDK takes
+    the frames below the third ``__init__`` on the stack as the resource's stack trace and
+    source position, so they then start at the program's line, not inside llmreg."""
+    outputs = declared_outputs(cls)
     secrets = [output for output, secret in outputs.items() if secret]
-    pulumi.dynamic.Resource.__init__(
-        resource,
-        provider,
-        name,
-        {**dict.fromkeys(outputs), **props},
+    if PROVIDER_KEY in props:
+        raise ValueError(f"{PROVIDER_KEY} is reserved")
+    return Registration(
+        f"pulumi-python:{cls._resource_type_name}",
+        {**dict.fromkeys(outputs), **props, PROVIDER_KEY: _pickled_provider(cls.provider_type)},
         pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=secrets)
         ),
+        remember or Registration.remember,
     )
 
 
-R = TypeVar("R", bound=pulumi.dynamic.Resource)
+R = TypeVar("R", bound="RegistryResource")
 
 
 def read_existing(
     cls: type[R],
-    provider: pulumi.dynamic.ResourceProvider,
     name: str,
     id_: pulumi.Input[str],
     opts: pulumi.ResourceOptions | None,
@@ -89,7 +119,8 @@ def read_existing(
     """A resource read from the registry by id, not managed by the program (``get()``)."""
     resource = cls.__new__(cls)
     read_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id_))
-    register(resource, provider, name, {"registry": registry}, read_opts)
+    got = registration(cls, {"registry": registry}, read_opts)
+    pulumi.CustomResource.__init__(resource, got.type, name, got.props, got.opts)
     return resource
 
 
@@ -115,4 +146,4 @@ class RegistryResource(pulumi.dynamic.Resource):
         :param opts: Options of the resource.
         :param registry: A registry named in stack config `llmreg:registries`.
         """
-        return read_existing(cls, cls.provider_type(), resource_name, id, opts, registry)
+        return read_existing(cls, resource_name, id, opts, registry)

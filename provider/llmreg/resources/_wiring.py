@@ -1,11 +1,12 @@
 """What the resources do with their arguments, beside the generated signatures (``_generated``).
 
 The generated ``__init__`` of each resource collects its arguments into the camelCase property
-map and hands it here. What one Pulumi program declares is recorded, so resources can find each
-other: a model whose ``product`` is a Product of the same program (the resource, its ``tag``
-output or its tag string) takes the product's envs and sealing keys from it; an agent whose
-``model`` names a model of the same program takes the model's settings from it. Both are then
-checked completely by ``pulumi preview``, even when the registry is still empty.
+map and hands it here (``wire_<resource>``), which returns its registration. What one Pulumi
+program declares is recorded, so resources can find each other: a model whose ``product`` is a
+Product of the same program (the resource, its ``tag`` output or its tag string) takes the
+product's envs and sealing keys from it; an agent whose ``model`` names a model of the same
+program takes the model's settings from it. Both are then checked completely by ``pulumi
+preview``, even when the registry is still empty.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pulumi
 
 from ._args import coerce, coerce_all
-from ._dynamic import AgentProvider, LlmModelProvider, ProductProvider
+from ._dynamic import LlmModelProvider, ProductProvider
 from ._generated.args import (
     AgentEnvArgs,
     KeyRotationArgs,
@@ -25,7 +26,7 @@ from ._generated.args import (
     TerminationArgs,
     ToolArgs,
 )
-from ._outputs import register
+from ._outputs import Registration, registration
 
 _products: dict[int, Any] = {}
 """id() of each Product of this program, and of its ``tag`` output -> the Product."""
@@ -105,9 +106,9 @@ def _rotations(value: Any) -> Any:
     return out
 
 
-def declare_product(
-    resource: Any, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
-) -> None:
+def wire_product(
+    cls: Any, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> Registration:
     props.update(
         publicKeys=props["publicKeys"] or {},
         nextPublicKeys=props["nextPublicKeys"] or {},
@@ -119,15 +120,18 @@ def declare_product(
         # check shows a key pair it makes during a preview as unknown: `up` makes its own.
         dryRun=pulumi.runtime.is_dry_run(),
     )
-    register(resource, ProductProvider(), name, props, opts)
-    _products[id(resource)] = _products[id(resource.tag)] = resource
-    if isinstance(props["tag"], str):
-        _products_by_tag.setdefault(props["tag"], []).append(resource)
+
+    def remember(product: Any) -> None:
+        _products[id(product)] = _products[id(product.tag)] = product
+        if isinstance(props["tag"], str):
+            _products_by_tag.setdefault(props["tag"], []).append(product)
+
+    return registration(cls, props, opts, remember)
 
 
-def declare_llm_model(
-    resource: Any, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
-) -> None:
+def wire_llm_model(
+    cls: Any, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> Registration:
     """API keys travel in one secret property, ``apiKeys`` (env -> key), so ``envs`` stays
     readable in previews; the product's envs and sealing keys come from its resource."""
     envs = []
@@ -149,12 +153,14 @@ def declare_llm_model(
         productEnvs=owner.envs if owner is not None else None,
         owner=owner_urn(name, "LlmModel", opts),
     )
-    register(resource, LlmModelProvider(), name, props, opts)
-    _models[id(resource)] = _models[id(resource.tag)] = resource
-    _model_product[id(resource)] = owner
-    tag = props["tag"]
-    if isinstance(tag, str):
-        _models_by_tag.setdefault(tag, []).append(resource)
+
+    def remember(model: Any) -> None:
+        _models[id(model)] = _models[id(model.tag)] = model
+        _model_product[id(model)] = owner
+        if isinstance(props["tag"], str):
+            _models_by_tag.setdefault(props["tag"], []).append(model)
+
+    return registration(cls, props, opts, remember)
 
 
 def _secret(value: pulumi.Output[Any]) -> pulumi.Output[Any]:
@@ -165,9 +171,9 @@ def _config(value: Any, where: str) -> dict[str, Any]:
     return coerce(value or {}, ModelConfigArgs, where).to_props(where)
 
 
-def declare_agent(
-    resource: Any, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
-) -> None:
+def wire_agent(
+    cls: Any, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> Registration:
     """The settings of the model and of the fallback models come from their resources, when
     they are in this program."""
     product = props["product"]
@@ -206,4 +212,4 @@ def declare_agent(
         productEnvs=owner.envs if owner is not None else None,
         owner=owner_urn(name, "Agent", opts),
     )
-    register(resource, AgentProvider(), name, props, opts)
+    return registration(cls, props, opts)

@@ -13,7 +13,7 @@ import pulumi
 
 from .._dynamic import AgentProvider
 from .._outputs import RegistryResource, StateOutput
-from .._wiring import declare_agent
+from .._wiring import wire_agent
 from .args import (
     AgentEnvArgs,
     AgentEnvArgsDict,
@@ -135,4 +135,8 @@ class Agent(RegistryResource, module="llmreg", name="Agent"):
             "adopt": adopt,
             "registry": registry,
         }
-        declare_agent(self, resource_name, props, opts)
+        wired = wire_agent(Agent, resource_name, props, opts)
+        # Called here, not in a helper: the SDK takes the frames below the third
+        # __init__ on the stack as the resource's stack trace and source position.
+        pulumi.CustomResource.__init__(self, wired.type, resource_name, wired.props, wired.opts)
+        wired.remember(self)

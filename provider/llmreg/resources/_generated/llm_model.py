@@ -15,7 +15,7 @@ import pulumi
 from ..._literals import Provider
 from .._dynamic import LlmModelProvider
 from .._outputs import RegistryResource, StateOutput
-from .._wiring import declare_llm_model
+from .._wiring import wire_llm_model
 from .args import ModelEnvArgs, ModelEnvArgsDict
 
 if TYPE_CHECKING:
@@ -147,4 +147,8 @@ class LlmModel(RegistryResource, module="llmreg", name="LlmModel"):
             "stopSequences": stop_sequences,
             "timeout": timeout,
         }
-        declare_llm_model(self, resource_name, props, opts)
+        wired = wire_llm_model(LlmModel, resource_name, props, opts)
+        # Called here, not in a helper: the SDK takes the frames below the third
+        # __init__ on the stack as the resource's stack trace and source position.
+        pulumi.CustomResource.__init__(self, wired.type, resource_name, wired.props, wired.opts)
+        wired.remember(self)

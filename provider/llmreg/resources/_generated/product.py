@@ -14,7 +14,7 @@ import pulumi
 
 from .._dynamic import ProductProvider
 from .._outputs import RegistryResource, StateOutput
-from .._wiring import declare_product
+from .._wiring import wire_product
 from .args import KeyRotationArgs, KeyRotationArgsDict
 
 
@@ -107,4 +107,8 @@ class Product(RegistryResource, module="llmreg", name="Product"):
             "adopt": adopt,
             "registry": registry,
         }
-        declare_product(self, resource_name, props, opts)
+        wired = wire_product(Product, resource_name, props, opts)
+        # Called here, not in a helper: the SDK takes the frames below the third
+        # __init__ on the stack as the resource's stack trace and source position.
+        pulumi.CustomResource.__init__(self, wired.type, resource_name, wired.props, wired.opts)
+        wired.remember(self)
