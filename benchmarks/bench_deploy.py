@@ -1,14 +1,17 @@
 """The deploy path's per-resource cost against the engine's floor, at two stack sizes.
 
     .venv/bin/python benchmarks/bench_deploy.py [--sizes 25,100] [--store embedded]
-        [--store http-sqlite] [--store http-pg] [--big 300] [--rounds 1]
+        [--store http-sqlite] [--store http-pg] [--big 300] [--rounds 1] [--shaped]
+        [--skip-checkpoints]
 
 Stacks on the real engine (local file backend): llmreg's (1 product + N models with 2 envs and a
-key each + N agents) and two floors of 2N+1 dynamic resources whose provider does nothing and is
-a *module-level* class (pickled by reference, as llmreg's is; a provider defined in ``__main__``
+key each + N agents) and floors of 2N+1 dynamic resources whose provider does nothing and is a
+*module-level* class (pickled by reference, as llmreg's is; a provider defined in ``__main__``
 is pickled by value, costs more per resource and crashes past ~310 resources): ``floor``
-(independent resources, registered at once) and ``floor-deps`` (wired like llmreg's stack, so
-the engine registers them in the same three waves). Each size runs the phases in order:
+(independent resources, registered at once), ``floor-deps`` (wired like llmreg's stack, so the
+engine registers them in the same three waves) and, with ``--shaped``, ``floor-shaped`` (wired
+the same, carrying llmreg's property shapes: what the shapes cost without llmreg's code). Each
+size runs the phases in order:
 
 - ``up``: the first deploy;  ``preview``: no change;  ``refresh``: no drift;
 - ``update``: every model changed (and so every agent's ``resolved``);  ``destroy``.
@@ -19,9 +22,10 @@ a line through the two sizes gives a per-resource slope and a fixed cost per com
 prints llmreg's slope ratio to ``floor-deps`` and its fixed extra. Targets (issue 22): slope
 ratio <= 1.15, fixed extra <= 0.3 s. ``--store`` picks the embedded SQLite store (default) or a
 real ``llmreg serve`` on loopback over SQLite or PostgreSQL (``$LLMREG_TEST_PG_DSN``, default
-the dev server; a database of its own, dropped at the end). ``--big N`` afterwards deploys,
-previews, refreshes and destroys one llmreg stack of N models + N agents and prints its times.
-A benchmark reports; it never fails on noise. Not part of the test suite.
+the dev server; a database of its own, dropped at the end). ``--skip-checkpoints`` runs every
+stack with ``PULUMI_SKIP_CHECKPOINTS=true``. ``--big N`` afterwards deploys, previews, refreshes
+and destroys one llmreg stack of N models + N agents and prints its times. A benchmark reports;
+it never fails on noise. Not part of the test suite (docs/performance.md reads its figures).
 """
 
 from __future__ import annotations
@@ -84,6 +88,26 @@ FLOOR_MODULE = textwrap.dedent(
     class Thing(Resource, module="floor", name="Thing"):
         def __init__(self, name, value, secret):
             super().__init__(Noop(), name, {"name": name, "value": value, "secret": secret})
+
+    CHECK_ONLY = ("modelSettings", "productEnvs")
+
+    class ShapedNoop(ResourceProvider):
+        # Does nothing, with llmreg's property shapes: check drops the inputs llmreg's check
+        # drops, create and update add a version.
+        serialize_as_secret_always = False
+        def check(self, olds, news):
+            return CheckResult({k: v for k, v in news.items() if k not in CHECK_ONLY}, [])
+        def diff(self, id_, olds, news):
+            keys = set(olds) | set(news)
+            return DiffResult(changes=any(olds.get(k) != news.get(k) for k in keys - {"version"}))
+        def create(self, props): return CreateResult(props["tag"], {**props, "version": 1})
+        def read(self, id_, props): return ReadResult(id_, props)
+        def update(self, id_, olds, news): return UpdateResult({**news, "version": 2})
+        def delete(self, id_, props): pass
+
+    class Shaped(Resource, module="floor", name="Shaped"):
+        def __init__(self, name, props):
+            super().__init__(ShapedNoop(), name, {"version": None, **props})
     """
 )
 
@@ -113,10 +137,61 @@ FLOOR_DEPS = FLOOR_HEAD + textwrap.dedent(
     """
 )
 
-PROGRAMS = {"llmreg": LLMREG, "floor": FLOOR, "floor-deps": FLOOR_DEPS}
+FLOOR_SHAPED = textwrap.dedent(
+    """
+    import pulumi
+    from llmreg_bench_floor import Shaped
+
+    cfg = pulumi.Config()
+    n, temperature = cfg.require_int("n"), cfg.require_float("temperature")
+    key, envs = cfg.require_secret("key"), ("dev", "prd")
+    pk = {e: "llmreg-pk1-" + e * 14 + "-abcdefghijklmno" for e in envs}
+    ids = {e: e * 5 + "0" for e in envs}
+    urn = "urn:pulumi:test::llmreg-e2e::pulumi-python:dynamic/llmreg:{}::{}".format
+    private = pulumi.Output.secret({e: "x" * 44 for e in envs})
+    shop = Shaped("shop", dict(
+        tag="shop", name="Shop", envs=list(envs), adopt=False, owner=urn("Product", "shop"),
+        keyIds=ids, keyRotations={}, nextKeyIds={}, nextPublicKeys={}, publicKeys=pk,
+        sealingKeys={e: [pk[e]] for e in envs}, privateKeys=private,
+        nextPrivateKeys=pulumi.Output.secret({}), dryRun=False))
+    active = [{"active": True, "slug": e} for e in envs]
+    for i in range(n):
+        tag = f"m{i}"
+        settings = dict(envs=active, model="claude-sonnet-4-20250514", product="shop",
+                        provider="anthropic", tag=tag, temperature=temperature)
+        model = Shaped(tag, dict(
+            product=shop.tag, tag=tag, name=f"Model {i}", provider="anthropic",
+            model="claude-sonnet-4-20250514", temperature=temperature, envs=active,
+            apiKeys=pulumi.Output.secret({e: key for e in envs}), sealingKeys=shop.sealingKeys,
+            productEnvs=shop.envs, owner=urn("LlmModel", tag), adopt=False,
+            sealedTo={e: [ids[e]] for e in envs}, settings=settings,
+            keyFingerprints={e: "fp1:" + e * 5 + "0" for e in envs}))
+
+        def resolved(s):
+            one = {"maxTokens": 100, "model": s["model"], "provider": s["provider"],
+                   "provenance": {"maxTokens": "agent", "temperature": "model"},
+                   "temperature": s["temperature"]}
+            return {e: one for e in envs}
+
+        Shaped(f"a{i}", dict(
+            product=shop.tag, tag=f"a{i}", name=f"Agent {i}", model=model.tag,
+            modelSettings=model.settings, productEnvs=shop.envs, modelConfig={"maxTokens": 100},
+            envs=[], tools=[], owner=urn("Agent", f"a{i}"), adopt=False,
+            resolved=model.settings.apply(resolved)))
+    """
+)
+
+PROGRAMS = {
+    "llmreg": LLMREG,
+    "floor": FLOOR,
+    "floor-deps": FLOOR_DEPS,
+    "floor-shaped": FLOOR_SHAPED,
+}
 PHASES = ("up", "preview", "refresh", "update", "destroy")
 STORES = ("embedded", "http-sqlite", "http-pg")
 DEFAULT_PG_DSN = "postgresql://llmreg:llmreg@127.0.0.1:55432/postgres"
+ENGINE_ENV: dict[str, str] = {}
+"""Set for every stack's commands (``--skip-checkpoints``)."""
 
 
 @dataclass
@@ -252,7 +327,7 @@ def workspace(root: Path, label: str, n: int, store: Store, bin_dir: Path) -> Pu
         root / f"{label}-{n}",
         PROGRAMS[label],
         bin_dir=bin_dir,
-        env={**store.env, "PYTHONPATH": pythonpath},
+        env={**store.env, "PYTHONPATH": pythonpath, **ENGINE_ENV},
         config={"n": str(n), "temperature": "0.5", **(store.config if is_llmreg else {})},
         secrets={"key": "sk-bench-0123456789", **(store.secrets if is_llmreg else {})},
         timeout=3600,
@@ -270,10 +345,16 @@ Results = dict[tuple[str, int, str], Sample]  # (stack, size, phase) -> median s
 
 
 def run_size(
-    root: Path, n: int, store: Store, bin_dir: Path, rounds: int, results: Results
+    root: Path,
+    n: int,
+    store: Store,
+    bin_dir: Path,
+    rounds: int,
+    results: Results,
+    labels: tuple[str, ...],
 ) -> dict[str, float]:
     """Every phase on every stack of size ``n``, interleaved; returns state bytes per resource."""
-    spaces = {label: workspace(root, label, n, store, bin_dir) for label in PROGRAMS}
+    spaces = {label: workspace(root, label, n, store, bin_dir) for label in labels}
     state: dict[str, float] = {}
     for phase in PHASES:
         samples: dict[str, list[Sample]] = {label: [] for label in spaces}
@@ -299,10 +380,12 @@ def line(small: float, large: float, n_small: int, n_large: int) -> tuple[float,
 
 def report(results: Results, sizes: tuple[int, int], store: str) -> None:
     small, large = sizes
+    shaped = ("floor-shaped", small, "up") in results
     print(f"\n== store: {store}; sizes N={small} and N={large} (2N+1 resources) ==")
     print(
         f"{'phase':8} {'measure':7} {'floor-deps s':>13} {'llmreg s':>11}"
         f" {'slope ms/res ours/deps':>23} {'ratio':>6} {'fixed+ s':>8} {'vs floor':>8}"
+        + (f" {'shaped/deps':>11} {'ours/shaped':>11}" if shaped else "")
     )
     for phase in PHASES:
         for measure in ("wall", "cpu"):
@@ -314,11 +397,15 @@ def report(results: Results, sizes: tuple[int, int], store: str) -> None:
             ours, deps, flat = fit("llmreg"), fit("floor-deps"), fit("floor")
             ratio = ours[2] / deps[2] if deps[2] > 0 else float("nan")
             flat_ratio = ours[2] / flat[2] if flat[2] > 0 else float("nan")
+            extra = ""
+            if shaped:
+                like = fit("floor-shaped")
+                extra = f" {like[2] / deps[2]:10.2f}x {ours[2] / like[2]:10.2f}x"
             print(
                 f"{phase:8} {measure:7} {deps[0]:6.1f}/{deps[1]:<6.1f}"
                 f" {ours[0]:5.1f}/{ours[1]:<5.1f}"
                 f" {ours[2] * 1000:11.1f} / {deps[2] * 1000:<9.1f} {ratio:5.2f}x"
-                f" {ours[3] - deps[3]:+8.2f} {flat_ratio:7.2f}x"
+                f" {ours[3] - deps[3]:+8.2f} {flat_ratio:7.2f}x" + extra
             )
     print(f"CPU by process at N={large} (s; sampled): llmreg | floor-deps")
     for phase in PHASES:
@@ -350,7 +437,20 @@ def main() -> None:
     parser.add_argument("--store", action="append", choices=STORES, help="repeatable")
     parser.add_argument("--rounds", type=int, default=1, help="preview/refresh repeats (min CPU)")
     parser.add_argument("--big", type=int, default=0, help="also run one stack of this N")
+    parser.add_argument(
+        "--shaped",
+        action="store_true",
+        help="also run floor-shaped: no-op resources with llmreg's property shapes and wiring",
+    )
+    parser.add_argument(
+        "--skip-checkpoints",
+        action="store_true",
+        help="run every stack with PULUMI_SKIP_CHECKPOINTS=true (the engine then writes the "
+        "state once at the end, not after every step): a measurement, not a recommendation",
+    )
     args = parser.parse_args()
+    if args.skip_checkpoints:
+        ENGINE_ENV["PULUMI_SKIP_CHECKPOINTS"] = "true"
     sizes = tuple(int(x) for x in args.sizes.split(",") if int(x) > 0)
     bin_dir = find_pulumi_bin()
     for kind in args.store or ["embedded"]:
@@ -359,8 +459,10 @@ def main() -> None:
             with open_store(kind, root) as store:
                 if len(sizes) == 2:
                     results: Results = {}
+                    labels = tuple(k for k in PROGRAMS if args.shaped or k != "floor-shaped")
                     states = [
-                        run_size(root, n, store, bin_dir, args.rounds, results) for n in sizes
+                        run_size(root, n, store, bin_dir, args.rounds, results, labels)
+                        for n in sizes
                     ]
                     report(results, (sizes[0], sizes[1]), kind)
                     print(

@@ -3,7 +3,7 @@
 State, records and previews use the camelCase names of the registry (``maxTokens``); Python
 code reads outputs in snake_case like every Pulumi Python SDK (``model.max_tokens``). The SDK
 stores each output under its state name in the instance ``__dict__``; this descriptor reads it
-from there, typed.
+from there, typed. A resource's registration (:func:`registration`) declares them all.
 """
 
 from __future__ import annotations
