@@ -79,6 +79,11 @@ def _pickled_provider(provider_type: type[pulumi.dynamic.ResourceProvider]) -> s
     return found
 
 
+def type_token(cls: type[RegistryResource]) -> str:
+    """The resource type the engine knows the class by: ``pulumi-python:dynamic/llmreg:Agent``."""
+    return f"pulumi-python:{cls._resource_type_name}"
+
+
 def registration(
     cls: type[RegistryResource],
     props: dict[str, Any],
@@ -97,7 +102,7 @@ def registration(
     if PROVIDER_KEY in props:
         raise ValueError(f"{PROVIDER_KEY} is reserved")
     return Registration(
-        f"pulumi-python:{cls._resource_type_name}",
+        type_token(cls),
         {**dict.fromkeys(outputs), **props, PROVIDER_KEY: _pickled_provider(cls.provider_type)},
         pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=secrets)

@@ -26,7 +26,7 @@ from ._generated.args import (
     TerminationArgs,
     ToolArgs,
 )
-from ._outputs import Registration, registration
+from ._outputs import Registration, registration, type_token
 
 _products: dict[int, Any] = {}
 """id() of each Product of this program, and of its ``tag`` output -> the Product."""
@@ -88,9 +88,9 @@ def _present(settings: list[Any]) -> Any:
     return pulumi.Output.all(*known).apply(lambda values: [v for v in values if v is not None])
 
 
-def owner_urn(resource_name: str, type_name: str, opts: pulumi.ResourceOptions | None) -> Any:
+def owner_urn(resource_name: str, cls: Any, opts: pulumi.ResourceOptions | None) -> Any:
     """The URN the resource will have: recorded in the registry as the record's owner."""
-    type_ = f"pulumi-python:dynamic/llmreg:{type_name}"
+    type_ = type_token(cls)
     parent = opts.parent if opts is not None else None
     if parent is None:  # a child of the stack: its URN is known now
         return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{resource_name}"
@@ -113,7 +113,7 @@ def wire_product(
         publicKeys=props["publicKeys"] or {},
         nextPublicKeys=props["nextPublicKeys"] or {},
         keyRotations=_rotations(props["keyRotations"]),
-        owner=owner_urn(name, "Product", opts),
+        owner=owner_urn(name, cls, opts),
         # Made in check: secret placeholders make the engine keep them secret in inputs.
         privateKeys=pulumi.Output.secret({}),
         nextPrivateKeys=pulumi.Output.secret({}),
@@ -151,7 +151,7 @@ def wire_llm_model(
         if sealing_keys is not None
         else (owner.sealing_keys if owner is not None else None),
         productEnvs=owner.envs if owner is not None else None,
-        owner=owner_urn(name, "LlmModel", opts),
+        owner=owner_urn(name, cls, opts),
     )
 
     def remember(model: Any) -> None:
@@ -210,6 +210,6 @@ def wire_agent(
         if termination is not None
         else None,
         productEnvs=owner.envs if owner is not None else None,
-        owner=owner_urn(name, "Agent", opts),
+        owner=owner_urn(name, cls, opts),
     )
     return registration(cls, props, opts)
