@@ -12,10 +12,12 @@ whole Python traceback. llmreg's own errors are one clear line instead (``error:
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pulumi.dynamic import (
@@ -131,6 +133,22 @@ def _adapt_server() -> None:
         server.proto = _DiffsNamingChanges(proto)  # type: ignore[attr-defined]
 
 
+@contextmanager
+def _long_lived() -> Iterator[None]:
+    """Make what lives as long as the provider process (the cores' modules and pydantic
+    shapes) with the garbage collector paused, then freeze it: none of it is garbage, and the
+    collections while the engine's calls come in no longer walk it (issue 22: 0.1 s of the
+    provider's CPU in a preview of 201 resources)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 class CoreProvider(ResourceProvider):
     """A dynamic provider that hands every operation to the core of one resource type."""
 
@@ -145,10 +163,11 @@ class CoreProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         # Runs in the provider process after deserialization: never part of the pickle.
-        from ..deploy import CONFIG_KEYS, DeployContext
+        with _long_lived():
+            from ..deploy import CONFIG_KEYS, DeployContext
 
-        config = {key: req.config.get(f"llmreg:{key}") for key in CONFIG_KEYS}
-        self._context = DeployContext(config)
+            config = {key: req.config.get(f"llmreg:{key}") for key in CONFIG_KEYS}
+            self._context = DeployContext(config)
         _adapt_server()
 
     def _ctx(self) -> DeployContext:
