@@ -44,22 +44,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-@pytest.fixture(params=["sqlite", "http"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    clear_cache()
-    db_url = f"sqlite:///{tmp_path / 'r.db'}"
-    if request.param == "sqlite":
-        s: Store = SqlStore(db_url)
-        yield s
-        s.close()
-        return
-    with (
-        running_registry(tmp_path, db_url) as server,
-        HttpStore(server.url, server.admin_token) as http,
-    ):
-        yield http
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeAgentLlm]:
     with FakeAgentLlm.running() as f:

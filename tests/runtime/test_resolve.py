@@ -5,40 +5,25 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from llmreg.domain import AgentRecord, LlmModelRecord, ProductRecord
 from llmreg.errors import NotFound, SealingError, ValidationFailed
-from llmreg.runtime import clear_cache, resolve, resolve_model
+from llmreg.runtime import resolve, resolve_model
 from llmreg.sealing import PrivateKey, fingerprint, seal
 from llmreg.store.base import Kind, Store
-from llmreg.store.http import HttpStore
-from llmreg.store.sql import SqlStore
-from tests.harness.registry import RegistryServer, running_registry
+from tests.harness.registry import RegistryServer
 from tests.runtime.seed import seed_product
 
 ACTOR = "test:runtime"
 
 
-@pytest.fixture(params=["sqlite", "http"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    clear_cache()
-    db_url = f"sqlite:///{tmp_path / 'r.db'}"
-    if request.param == "sqlite":
-        s: Store = SqlStore(db_url)
-        yield s
-        s.close()
-        return
-    with (
-        running_registry(tmp_path, db_url) as server,
-        HttpStore(server.url, server.admin_token) as http,
-    ):
-        request.node.registry = server
-        yield http
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Each test on both stores (``any_store``, tests/runtime/conftest.py)."""
+    return any_store
 
 
 def _model(keys: dict[str, PrivateKey], plain: dict[str, str], **extra: object) -> LlmModelRecord:
@@ -270,7 +255,7 @@ def _resolved_statuses(server: RegistryServer) -> list[int]:
     ]
 
 
-@pytest.mark.parametrize("store", ["http"], indirect=True)
+@pytest.mark.parametrize("any_store", ["http"], indirect=True)
 def test_http_revalidates_with_etag(
     request: pytest.FixtureRequest, store: Store, seeded: dict[str, object]
 ) -> None:
