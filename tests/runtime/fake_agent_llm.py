@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.runtime.fake_llm import FakeHandler, FakeServer, Recorded
+from tests.runtime.fake_llm import FakeHandler, FakeServer, Recorded, cohere_text_events
 
 IN, OUT = 10, 5
 
@@ -194,25 +194,7 @@ def _cohere(step: Call | Say, model: str, n: int) -> tuple[Any, Events]:
     else:
         message = {"role": "assistant", "content": [{"type": "text", "text": step.text}]}
         finish = "COMPLETE"
-        body = [
-            (
-                "content-start",
-                {
-                    "type": "content-start",
-                    "index": 0,
-                    "delta": {"message": {"content": {"type": "text", "text": ""}}},
-                },
-            ),
-            (
-                "content-delta",
-                {
-                    "type": "content-delta",
-                    "index": 0,
-                    "delta": {"message": {"content": {"text": step.text}}},
-                },
-            ),
-            ("content-end", {"type": "content-end", "index": 0}),
-        ]
+        body = cohere_text_events(step.text)
     reply = {"id": f"c{n}", "finish_reason": finish, "message": message, "usage": usage}
     events: Events = [
         (

@@ -120,6 +120,29 @@ def _google(body: dict[str, Any]) -> tuple[dict[str, Any] | None, list[tuple[str
     return answer(REPLY, "STOP"), [(None, answer(head, None)), (None, answer(" " + tail, "STOP"))]
 
 
+def cohere_text_events(text: str) -> list[tuple[str | None, Any]]:
+    """Cohere's stream events of one text content block (shared with the agent fake)."""
+    return [
+        (
+            "content-start",
+            {
+                "type": "content-start",
+                "index": 0,
+                "delta": {"message": {"content": {"type": "text", "text": ""}}},
+            },
+        ),
+        (
+            "content-delta",
+            {
+                "type": "content-delta",
+                "index": 0,
+                "delta": {"message": {"content": {"text": text}}},
+            },
+        ),
+        ("content-end", {"type": "content-end", "index": 0}),
+    ]
+
+
 def _cohere(body: dict[str, Any]) -> tuple[dict[str, Any] | None, list[tuple[str | None, Any]]]:
     usage = {
         "billed_units": {"input_tokens": 1, "output_tokens": 2},
@@ -136,23 +159,7 @@ def _cohere(body: dict[str, Any]) -> tuple[dict[str, Any] | None, list[tuple[str
             "message-start",
             {"id": "c-1", "type": "message-start", "delta": {"message": {"role": "assistant"}}},
         ),
-        (
-            "content-start",
-            {
-                "type": "content-start",
-                "index": 0,
-                "delta": {"message": {"content": {"type": "text", "text": ""}}},
-            },
-        ),
-        (
-            "content-delta",
-            {
-                "type": "content-delta",
-                "index": 0,
-                "delta": {"message": {"content": {"text": REPLY}}},
-            },
-        ),
-        ("content-end", {"type": "content-end", "index": 0}),
+        *cohere_text_events(REPLY),
         (
             "message-end",
             {"type": "message-end", "delta": {"finish_reason": "COMPLETE", "usage": usage}},
